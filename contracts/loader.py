@@ -1,0 +1,330 @@
+"""Load contract YAML files, validate them, and build a ContractSet.
+
+A bad contract fails here, at load time, with the file, the field path and what was expected;
+nothing downstream has to cope with a half-valid contract.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from contracts.model import (
+    Condition,
+    ContractSet,
+    Cost,
+    DocumentedError,
+    Envelope,
+    Erratum,
+    ErrorSpec,
+    Example,
+    Operation,
+    Provenance,
+    RequestSpec,
+    ResponseSpec,
+    SeedRef,
+    StreamSpec,
+)
+from contracts.validation import REF_PREFIX, Validators, format_path, iter_refs
+
+HERE = Path(__file__).resolve().parent
+OPERATIONS_DIR = HERE / "operations"
+SCHEMAS_DIR = HERE / "schemas"
+ENVELOPES_FILE = HERE / "envelopes.yaml"
+META_SCHEMA_FILE = HERE / "contract.schema.yaml"
+
+
+class ContractError(Exception):
+    """One or more contracts are malformed; each line names the file, the field and the fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise ContractError([f"{path}: not valid YAML: {exc}"]) from None
+    except OSError as exc:
+        raise ContractError([f"{path}: cannot read: {exc.strerror}"]) from None
+
+
+@functools.cache
+def _meta_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(_read_yaml(META_SCHEMA_FILE))
+
+
+def load_components(schema_dir: Path = SCHEMAS_DIR) -> dict[str, Any]:
+    """The shared schemas: every top-level key of every YAML file in ``schema_dir``."""
+    components: dict[str, Any] = {}
+    origin: dict[str, Path] = {}
+    problems: list[str] = []
+    for path in sorted(schema_dir.glob("*.yaml")):
+        data = _read_yaml(path) or {}
+        if not isinstance(data, dict):
+            problems.append(f"{path}: expected a mapping of schema names to schemas")
+            continue
+        for name, schema in data.items():
+            if name in components:
+                problems.append(f"{path}: {name}: shared schema already defined in {origin[name]}")
+            components[name] = schema
+            origin[name] = path
+    if problems:
+        raise ContractError(problems)
+    return components
+
+
+def load_envelopes(path: Path = ENVELOPES_FILE) -> dict[str, Envelope]:
+    """The error envelopes by name."""
+    data = _read_yaml(path) or {}
+    return {
+        name: Envelope(
+            name=name,
+            schema=spec["schema"],
+            body=spec["body"],
+            statuses={int(k): v for k, v in spec.get("statuses", {}).items()},
+        )
+        for name, spec in data.items()
+    }
+
+
+def contract_files(dirs: Iterable[Path]) -> list[Path]:
+    """Every ``*.yaml`` below the given directories, sorted for a stable load order."""
+    files: list[Path] = []
+    for d in dirs:
+        files.extend(sorted(Path(d).rglob("*.yaml")))
+    return files
+
+
+def load_contracts(dirs: Iterable[Path] | None = None) -> ContractSet:
+    """Load and check every contract; raise ContractError listing every problem found."""
+    components = load_components()
+    envelopes = load_envelopes()
+    validators = Validators(components)
+    problems: list[str] = []
+    operations: list[Operation] = []
+    for path in contract_files(dirs if dirs is not None else [OPERATIONS_DIR]):
+        try:
+            op = _load_one(path, components, envelopes, validators)
+        except ContractError as exc:
+            problems.extend(exc.problems)
+            continue
+        operations.append(op)
+    problems.extend(_cross_checks(operations))
+    if problems:
+        raise ContractError(problems)
+    return ContractSet(
+        operations=tuple(operations),
+        components=components,
+        envelopes=envelopes,
+        _by_id={op.id: op for op in operations},
+    )
+
+
+@functools.cache
+def default_contracts() -> ContractSet:
+    """The contracts shipped with relaykit, loaded once per process."""
+    return load_contracts()
+
+
+def _load_one(
+    path: Path,
+    components: Mapping[str, Any],
+    envelopes: Mapping[str, Envelope],
+    validators: Validators,
+) -> Operation:
+    raw = _read_yaml(path)
+    if not isinstance(raw, dict):
+        raise ContractError([f"{path}: <root>: expected a mapping, got {type(raw).__name__}"])
+    meta_errors = sorted(_meta_validator().iter_errors(raw), key=lambda e: list(e.absolute_path))
+    if meta_errors:
+        raise ContractError(
+            [f"{path}: {format_path(list(e.absolute_path))}: {e.message}" for e in meta_errors]
+        )
+    problems: list[str] = []
+    if path.stem != raw["id"]:
+        problems.append(f"{path}: id: {raw['id']!r} must match the file name {path.stem!r}")
+    for ref_path, ref in iter_refs(raw):
+        name = ref[len(REF_PREFIX) :] if ref.startswith(REF_PREFIX) else None
+        if name is None or name not in components:
+            problems.append(
+                f"{path}: {format_path(ref_path)}: unknown $ref {ref!r} "
+                f"(expected {REF_PREFIX}<Name>, one of: {', '.join(sorted(components))})"
+            )
+    envelope_name = raw["errors"]["envelope"]
+    if envelope_name not in envelopes:
+        problems.append(
+            f"{path}: errors.envelope: unknown envelope {envelope_name!r} "
+            f"(known: {', '.join(sorted(envelopes))})"
+        )
+    if problems:
+        raise ContractError(problems)
+    op = _build(path, raw)
+    problems.extend(_check_examples(path, op, envelopes, validators))
+    if problems:
+        raise ContractError(problems)
+    return op
+
+
+def _examples(items: list[dict[str, Any]] | None, key: str = "value") -> tuple[Example, ...]:
+    return tuple(
+        Example(
+            name=e["name"],
+            value=e[key],
+            source=e.get("source", ""),
+            summary=e.get("summary", ""),
+            erratum=e.get("erratum", ""),
+        )
+        for e in items or []
+    )
+
+
+def _conditions(match: Mapping[str, Any]) -> tuple[Condition, ...]:
+    out = []
+    for field_path, cond in match.items():
+        if isinstance(cond, dict):
+            ((op, value),) = cond.items()
+            out.append(Condition(field_path, op, value))
+        else:
+            out.append(Condition(field_path, "equals", cond))
+    return tuple(out)
+
+
+def _build(path: Path, raw: dict[str, Any]) -> Operation:
+    prov = raw["provenance"]
+    req = raw["request"]
+    resp = raw["response"]
+    stream = raw.get("stream")
+    errors = raw["errors"]
+    return Operation(
+        id=raw["id"],
+        family=raw["family"],
+        vendor=raw["vendor"],
+        summary=raw["summary"],
+        description=raw.get("description", ""),
+        provenance=Provenance(
+            seeds=tuple(SeedRef(**s) for s in prov["seeds"]),
+            path_source=prov["path_source"],
+            path_confidence=prov["path_confidence"],
+            implied=prov.get("implied", False),
+            reference=prov.get("reference", ""),
+            not_enabled=prov.get("not_enabled", False),
+            notes=prov.get("notes", ""),
+        ),
+        method=raw["method"],
+        path=raw["path"],
+        path_params=raw.get("path_params", {}),
+        query=raw.get("query"),
+        auth=tuple(raw["auth"]),
+        match=_conditions(raw.get("match", {})),
+        priority=raw.get("priority", 0),
+        request=RequestSpec(
+            content_type=req["content_type"],
+            schema=req.get("schema"),
+            examples=_examples(req.get("examples")),
+        ),
+        response=ResponseSpec(
+            status=resp["status"],
+            content_type=resp.get("content_type", "application/json"),
+            schema=resp.get("schema"),
+            examples=_examples(resp.get("examples")),
+            render=resp.get("render", "static"),
+        ),
+        stream=StreamSpec(
+            framing=stream["framing"],
+            when=stream.get("when", "requested"),
+            event_schema=stream.get("event_schema"),
+            events=stream.get("events", {}),
+            terminator=stream.get("terminator"),
+            examples=_examples(stream["examples"], key="events"),
+            render=stream.get("render", "static"),
+        )
+        if stream
+        else None,
+        errors=ErrorSpec(
+            envelope=errors["envelope"],
+            documented=tuple(DocumentedError(**d) for d in errors.get("documented", [])),
+        ),
+        task=raw.get("task"),
+        invariants=tuple(raw.get("invariants", [])),
+        cost=Cost(**raw["cost"]),
+        errata=tuple(Erratum(**e) for e in raw.get("errata", [])),
+        source_file=str(path),
+    )
+
+
+def _check_examples(
+    path: Path, op: Operation, envelopes: Mapping[str, Envelope], validators: Validators
+) -> list[str]:
+    problems: list[str] = []
+
+    errata = {e.ref for e in op.errata}
+
+    def check(schema: Any, value: Any, where: str, erratum: str = "") -> None:
+        if erratum:
+            if erratum not in errata:
+                problems.append(f"{path}: {where}.erratum: {erratum!r} is not listed in errata")
+            return
+        if schema is None:
+            return
+        for p in validators.problems(schema, value, limit=3):
+            problems.append(f"{path}: {where}: example does not match its schema at {p}")
+
+    if op.request.content_type == "application/json":
+        for i, ex in enumerate(op.request.examples):
+            check(op.request.schema, ex.value, f"request.examples[{i}] ({ex.name})", ex.erratum)
+    for i, ex in enumerate(op.response.examples):
+        check(op.response.schema, ex.value, f"response.examples[{i}] ({ex.name})", ex.erratum)
+    if op.stream is not None:
+        for i, ex in enumerate(op.stream.examples):
+            if ex.erratum:
+                check(None, None, f"stream.examples[{i}]", ex.erratum)
+                continue
+            for j, event in enumerate(ex.value):
+                where = f"stream.examples[{i}].events[{j}] ({ex.name})"
+                if op.stream.framing == "sse-data":
+                    check(op.stream.event_schema, event, where)
+                elif not isinstance(event, dict) or "event" not in event or "data" not in event:
+                    problems.append(f"{path}: {where}: a named event needs 'event' and 'data'")
+                elif event["event"] not in op.stream.events:
+                    problems.append(
+                        f"{path}: {where}: event {event['event']!r} is not declared in stream.events"
+                    )
+                else:
+                    check(op.stream.events[event["event"]], event["data"], where)
+    envelope = envelopes[op.errors.envelope]
+    for i, err in enumerate(op.errors.documented):
+        if err.example is not None:
+            check(envelope.schema, err.example, f"errors.documented[{i}].example")
+    return problems
+
+
+def _cross_checks(operations: list[Operation]) -> list[str]:
+    problems: list[str] = []
+    seen: dict[str, Operation] = {}
+    routes: dict[tuple[str, str], list[Operation]] = {}
+    for op in operations:
+        if op.id in seen:
+            problems.append(f"{op.source_file}: id: duplicate id {op.id!r}, also in {seen[op.id].source_file}")
+        seen[op.id] = op
+        routes.setdefault((op.method, op.path), []).append(op)
+    for (method, route), ops in routes.items():
+        keys: dict[tuple[frozenset[str], int], Operation] = {}
+        for op in ops:
+            key = (frozenset(c.describe() for c in op.effective_match), op.priority)
+            if key in keys:
+                other = keys[key]
+                problems.append(
+                    f"{op.source_file}: match: {op.id!r} and {other.id!r} ({other.source_file}) share "
+                    f"{method} {route} and nothing tells them apart; add a match condition or a priority"
+                )
+            keys[key] = op
+    return problems

@@ -1,0 +1,236 @@
+"""The contract model: typed, immutable views of the YAML contracts.
+
+The loader builds these from validated YAML; the mock, the suites and the OpenAPI export read
+them. Nothing here parses files or knows about HTTP servers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+JSON = Any
+Framing = Literal["sse-data", "sse-named"]
+
+
+@dataclass(frozen=True, slots=True)
+class SeedRef:
+    """One seed page that documents the operation, with its verbatim Chinese title."""
+
+    file: str
+    title: str
+    line: int | None = None
+    nav: str = ""
+    not_enabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where the operation comes from and how sure we are of its path."""
+
+    seeds: tuple[SeedRef, ...]
+    path_source: str
+    path_confidence: str
+    implied: bool = False
+    reference: str = ""
+    not_enabled: bool = False
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A named example: a request or response body, or a stream's list of events."""
+
+    name: str
+    value: JSON
+    source: str = ""
+    summary: str = ""
+    erratum: str = ""
+
+    @property
+    def servable(self) -> bool:
+        """False for a seed's verbatim example kept only as evidence of an erratum."""
+        return not self.erratum
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSpec:
+    """What the operation accepts."""
+
+    content_type: str
+    schema: JSON | None
+    examples: tuple[Example, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseSpec:
+    """The success response of a non-streamed call."""
+
+    status: int
+    content_type: str
+    schema: JSON | None
+    examples: tuple[Example, ...] = ()
+    render: str = "static"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpec:
+    """A server-sent-event stream: its framing, event schema(s) and terminator."""
+
+    framing: Framing
+    when: Literal["always", "requested"]
+    event_schema: JSON | None
+    events: Mapping[str, JSON]
+    terminator: str | None
+    examples: tuple[Example, ...]
+    render: str = "static"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentedError:
+    """An error status the documentation (or the provider) gives for this operation."""
+
+    status: int
+    when: str = ""
+    example: JSON | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSpec:
+    """The operation's error envelope and its documented errors."""
+
+    envelope: str
+    documented: tuple[DocumentedError, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """Whether a real call spends money, and roughly how much, for the budget."""
+
+    paid: bool
+    unit: str
+    estimate: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Erratum:
+    """Where the seed documentation is wrong and what the contract does instead."""
+
+    ref: str
+    seed_says: str
+    contract_does: str
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One test of `match`: a dotted field path ('*' walks arrays) and what must hold there."""
+
+    field: str
+    op: Literal["equals", "glob", "present", "contains", "gt", "prefix"]
+    value: JSON
+
+    def describe(self) -> str:
+        """A short human form, e.g. ``stream == true``."""
+        return f"{self.field} {self.op} {self.value!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One documented endpoint in one mode: the unit everything else iterates over."""
+
+    id: str
+    family: str
+    vendor: str
+    summary: str
+    provenance: Provenance
+    method: str
+    path: str
+    auth: tuple[str, ...]
+    request: RequestSpec
+    response: ResponseSpec
+    errors: ErrorSpec
+    cost: Cost
+    source_file: str
+    description: str = ""
+    path_params: Mapping[str, JSON] = field(default_factory=dict)
+    query: JSON | None = None
+    match: tuple[Condition, ...] = ()
+    priority: int = 0
+    stream: StreamSpec | None = None
+    task: Mapping[str, JSON] | None = None
+    invariants: tuple[str, ...] = ()
+    errata: tuple[Erratum, ...] = ()
+
+    @property
+    def effective_match(self) -> tuple[Condition, ...]:
+        """``match`` plus the stream condition the response mode implies.
+
+        An operation without a stream answers only ``stream`` false or absent; one that always
+        streams answers only ``stream: true``; one that streams on request takes either.
+        """
+        if any(c.field == "stream" for c in self.match):
+            return self.match
+        if self.stream is None:
+            return (*self.match, Condition("stream", "equals", False))
+        if self.stream.when == "always":
+            return (*self.match, Condition("stream", "equals", True))
+        return self.match
+
+    @property
+    def streams_always(self) -> bool:
+        """True when every successful call answers with a stream."""
+        return self.stream is not None and self.stream.when == "always"
+
+    def example(self, name: str | None = None) -> Example | None:
+        """The named response example, or the first one."""
+        return _pick(self.response.examples, name)
+
+    def stream_example(self, name: str | None = None) -> Example | None:
+        """The named stream example, or the first one."""
+        return _pick(self.stream.examples, name) if self.stream else None
+
+
+def _pick(examples: tuple[Example, ...], name: str | None) -> Example | None:
+    servable = [e for e in examples if e.servable]
+    if name is None:
+        return servable[0] if servable else None
+    return next((e for e in servable if e.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A provider's error style: its schema, body template and per-status defaults."""
+
+    name: str
+    schema: JSON
+    body: JSON
+    statuses: Mapping[int, Mapping[str, JSON]]
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSet:
+    """Every loaded operation, the shared schemas they reference, and the error envelopes."""
+
+    operations: tuple[Operation, ...]
+    components: Mapping[str, JSON]
+    envelopes: Mapping[str, Envelope]
+    _by_id: Mapping[str, Operation] = field(default_factory=dict, repr=False)
+
+    def __iter__(self) -> Iterator[Operation]:
+        return iter(self.operations)
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    def get(self, op_id: str) -> Operation:
+        """The operation with this id; KeyError names the id when there is none."""
+        try:
+            return self._by_id[op_id]
+        except KeyError:
+            raise KeyError(f"no operation with id {op_id!r}") from None
+
+    def families(self) -> list[str]:
+        """Family names in first-seen order."""
+        return list(dict.fromkeys(op.family for op in self.operations))

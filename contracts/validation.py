@@ -1,0 +1,104 @@
+"""JSON-Schema validation against the shared components, compiled once and cached.
+
+jsonschema-rs (a compiled validator) does the work: the mock validates every request and the
+suites every response and stream event, so validation sits on hot paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema_rs
+import orjson
+
+REF_PREFIX = "#/components/schemas/"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One way an instance breaks a schema: where (a readable path) and what."""
+
+    path: tuple[str | int, ...]
+    message: str
+
+    @property
+    def where(self) -> str:
+        """The path as ``messages[0].role``; ``<root>`` for the instance itself."""
+        return format_path(self.path)
+
+    @property
+    def param(self) -> str | None:
+        """The top-level field at fault, as OpenAI's ``param`` names it."""
+        return format_path(self.path) if self.path else None
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def format_path(path: tuple[str | int, ...] | list[str | int]) -> str:
+    """Render a JSON path as dotted keys with [index] for arrays."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "<root>"
+
+
+class Validators:
+    """Compiles schemas that may ``$ref`` the shared components, and validates instances."""
+
+    def __init__(self, components: Mapping[str, Any]) -> None:
+        self._components = dict(components)
+        self._cache: dict[bytes, Any] = {}
+
+    def compile(self, schema: Any) -> Any:
+        """A compiled validator for ``schema`` (cached by the schema's canonical bytes)."""
+        key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+        validator = self._cache.get(key)
+        if validator is None:
+            root = {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "allOf": [schema],
+                "components": {"schemas": self._components},
+            }
+            validator = jsonschema_rs.Draft202012Validator(root)
+            self._cache[key] = validator
+        return validator
+
+    def problems(self, schema: Any, instance: Any, limit: int = 5) -> list[Problem]:
+        """Up to ``limit`` problems of ``instance`` against ``schema``; empty when valid."""
+        validator = self.compile(schema)
+        if validator.is_valid(instance):
+            return []
+        found: list[Problem] = []
+        for err in validator.iter_errors(instance):
+            found.append(Problem(tuple(err.instance_path), _short(err.message)))
+            if len(found) >= limit:
+                break
+        found.sort(key=lambda p: len(p.path), reverse=True)
+        return found
+
+    def is_valid(self, schema: Any, instance: Any) -> bool:
+        """True when ``instance`` satisfies ``schema``."""
+        return bool(self.compile(schema).is_valid(instance))
+
+
+def _short(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def iter_refs(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every ``$ref`` string inside a schema, with the path that leads to it."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield (*path, key), value
+            else:
+                yield from iter_refs(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from iter_refs(value, (*path, index))

@@ -1,0 +1,184 @@
+"""The mock relay: one Starlette app that serves every loaded contract.
+
+A request goes: size limit -> route -> auth -> body parsing -> operation selection ->
+validation -> Prefer (example, error code, pacing) -> renderer -> JSON or paced SSE.
+Every failure along the way is answered in the provider's error envelope, never a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from contracts.loader import default_contracts
+from contracts.model import ContractSet, Example, Operation
+from contracts.openapi import to_openapi
+from contracts.selection import rank, select
+from contracts.validation import Validators
+from mockserver.auth import is_authorised, presented_key
+from mockserver.config import MockConfig
+from mockserver.errors import error_response
+from mockserver.prefer import Preferences, PreferError, parse_prefer
+from mockserver.render import JSON_RENDERERS, STREAM_RENDERERS, Event, RenderContext
+from mockserver.requests import BodyError, read_body
+from mockserver.routing import Router
+
+log = logging.getLogger("relaykit.mock")
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+HEALTH_PATH = "/_relaykit/health"
+OPENAPI_PATH = "/_relaykit/openapi.json"
+
+
+class MockRelay:
+    """Holds the contracts, the router and the config; ``handle`` answers one request."""
+
+    def __init__(self, contracts: ContractSet, config: MockConfig) -> None:
+        self.contracts = contracts
+        self.config = config
+        self.router = Router(contracts.operations, bare_paths=config.bare_paths)
+        self.validators = Validators(contracts.components)
+        self.default_envelope = contracts.envelopes["openai"]
+
+    async def handle(self, request: Request) -> Response:
+        """Answer one request (the app's only endpoint)."""
+        path = request.url.path
+        if path == HEALTH_PATH:
+            return _json({"status": "ok", "operations": len(self.contracts)})
+        if path == OPENAPI_PATH:
+            return _json(to_openapi(self.contracts))
+        match = self.router.find(path)
+        method = "GET" if request.method == "HEAD" else request.method
+        candidates = match.operations(method)
+        if not candidates:
+            return self._no_route(request, match.allowed)
+        envelope = self.contracts.envelopes[candidates[0].errors.envelope]
+        schemes = tuple(dict.fromkeys(s for op in candidates for s in op.auth))
+        key = presented_key(request.headers, schemes)
+        if not is_authorised(key, self.config.api_keys, schemes):
+            message = (
+                "You didn't provide an API key." if not key else "Incorrect API key provided."
+            )
+            return error_response(envelope, 401, message, code="invalid_api_key" if key else None)
+        try:
+            prefs = parse_prefer(request.headers.get("prefer"))
+            body = await read_body(request, candidates[0].request.content_type,
+                                   self.config.max_body_bytes)
+        except PreferError as exc:
+            return error_response(envelope, 400, str(exc), param="Prefer")
+        except BodyError as exc:
+            return error_response(envelope, exc.status, exc.message, param=exc.param)
+        op = select(candidates, body) or rank(candidates)[-1]
+        headers = {"X-Relaykit-Operation": op.id, "X-Request-Id": secrets.token_hex(12)}
+        if op.request.content_type == "application/json" and op.request.schema is not None:
+            problems = self.validators.problems(op.request.schema, body, limit=1)
+            if problems:
+                p = problems[0]
+                return error_response(envelope, 400, f"Invalid request: {p}", param=p.param,
+                                      headers=headers)
+        if prefs.code is not None:
+            return self._documented_error(op, prefs.code, headers)
+        wants_stream = op.stream is not None and (
+            op.stream.when == "always" or bool(_field(body, "stream"))
+        )
+        try:
+            example = self._example(op, prefs, wants_stream)
+        except LookupError as exc:
+            return error_response(envelope, 400, str(exc), param="Prefer", headers=headers)
+        ctx = RenderContext(op=op, body=body, example=example, validators=self.validators,
+                            path_params=match.params, query=dict(request.query_params))
+        try:
+            if wants_stream:
+                assert op.stream is not None
+                events = STREAM_RENDERERS[op.stream.render](ctx)
+                return self._stream(op, events, prefs, headers)
+            payload = JSON_RENDERERS[op.response.render](ctx)
+        except Exception as exc:  # a renderer bug must still answer in the envelope
+            log.exception("renderer failed for %s", op.id)
+            return error_response(envelope, 500, f"relaykit mock error in {op.id}: {exc!r}",
+                                  code="relaykit_mock_bug", headers=headers)
+        return Response(orjson.dumps(payload), status_code=op.response.status,
+                        media_type=op.response.content_type, headers=headers)
+
+    def _no_route(self, request: Request, allowed: list[str]) -> Response:
+        envelope = self.default_envelope
+        where = f"{request.method} {request.url.path}"
+        if allowed:
+            return error_response(envelope, 405, f"Method not allowed ({where}).",
+                                  headers={"Allow": ", ".join(allowed)})
+        return error_response(envelope, 404, f"Invalid URL ({where})", code="invalid_url")
+
+    def _documented_error(self, op: Operation, status: int, headers: dict[str, str]) -> Response:
+        envelope = self.contracts.envelopes[op.errors.envelope]
+        documented = next((e for e in op.errors.documented if e.status == status and e.example), None)
+        body = documented.example if documented else None
+        return error_response(envelope, status, body=body, headers={**headers, "X-Relaykit-Simulated": "1"})
+
+    def _example(self, op: Operation, prefs: Preferences, stream: bool) -> Example | None:
+        primary = op.stream_example if stream else op.example
+        secondary = op.example if stream else op.stream_example
+        if prefs.example is None:
+            return primary() or secondary()
+        found = primary(prefs.example) or secondary(prefs.example)
+        if found is None:
+            names = [e.name for e in (*op.response.examples, *(op.stream.examples if op.stream else ()))
+                     if e.servable]
+            raise LookupError(
+                f"No example named {prefs.example!r} for {op.id}; known: {', '.join(names) or 'none'}"
+            )
+        return found
+
+    def _stream(self, op: Operation, events: list[Event], prefs: Preferences,
+                headers: dict[str, str]) -> Response:
+        assert op.stream is not None
+        ttfe = self.config.ttfe if prefs.ttfe is None else prefs.ttfe
+        interval = self.config.interval if prefs.interval is None else prefs.interval
+        frames = [encode_event(e) for e in events[: self.config.max_events]]
+        if op.stream.terminator is not None:
+            frames.append(b"data: " + op.stream.terminator.encode() + b"\n\n")
+        return StreamingResponse(
+            _paced(frames, ttfe, interval),
+            media_type="text/event-stream",
+            headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+
+def encode_event(event: Event) -> bytes:
+    """One SSE frame: ``event:`` line when named, one ``data:`` line, blank line."""
+    data = event.data if isinstance(event.data, str) else orjson.dumps(event.data).decode()
+    head = f"event: {event.name}\n" if event.name else ""
+    return f"{head}data: {data}\n\n".encode()
+
+
+async def _paced(frames: list[bytes], ttfe: float, interval: float) -> AsyncIterator[bytes]:
+    if ttfe > 0:
+        await asyncio.sleep(ttfe)
+    for i, frame in enumerate(frames):
+        if i and interval > 0:
+            await asyncio.sleep(interval)
+        yield frame
+
+
+def _field(body: Any, name: str) -> Any:
+    return body.get(name) if isinstance(body, dict) else None
+
+
+def _json(payload: Any) -> Response:
+    return Response(orjson.dumps(payload), media_type="application/json")
+
+
+def create_app(contracts: ContractSet | None = None, config: MockConfig | None = None) -> Starlette:
+    """The ASGI app serving ``contracts`` (default: the shipped ones)."""
+    relay = MockRelay(contracts or default_contracts(), config or MockConfig())
+    app = Starlette(routes=[Route("/{path:path}", relay.handle, methods=METHODS)])
+    app.state.relay = relay
+    return app

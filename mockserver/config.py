@@ -1,0 +1,23 @@
+"""Settings of one mock server: keys, limits and stream pacing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class MockConfig:
+    """What `relaykit serve` lets a user set. Times are in seconds."""
+
+    api_keys: frozenset[str] = field(default_factory=frozenset)
+    """Accepted keys; empty means any non-empty key is accepted."""
+    max_body_bytes: int = 8 * 1024 * 1024
+    """Larger request bodies get a 413 in the provider's envelope."""
+    ttfe: float = 0.05
+    """Delay before the first event of a stream."""
+    interval: float = 0.01
+    """Delay between two events of a stream."""
+    max_events: int = 10_000
+    """A stream never writes more events than this."""
+    bare_paths: bool = True
+    """Also serve /v1/... operations without the /v1 prefix (seed 004 documents /chat/completions)."""

@@ -1,0 +1,45 @@
+"""Per-request choices a client makes through the ``Prefer`` header (as Prism does).
+
+``Prefer: example=tool-call, code=429, ttfe-ms=300, interval-ms=40``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """What the request asked for; None where it did not ask."""
+
+    example: str | None = None
+    code: int | None = None
+    ttfe: float | None = None
+    interval: float | None = None
+
+
+class PreferError(ValueError):
+    """The Prefer header asks for something malformed."""
+
+
+def parse_prefer(header: str | None) -> Preferences:
+    """Parse a Prefer header; unknown preferences are ignored, as RFC 7240 asks."""
+    if not header:
+        return Preferences()
+    values: dict[str, str] = {}
+    for part in header.replace(";", ",").split(","):
+        key, sep, value = part.strip().partition("=")
+        if sep:
+            values[key.strip().lower()] = value.strip().strip('"')
+    try:
+        code = int(values["code"]) if "code" in values else None
+        ttfe = float(values["ttfe-ms"]) / 1000 if "ttfe-ms" in values else None
+        interval = float(values["interval-ms"]) / 1000 if "interval-ms" in values else None
+    except ValueError as exc:
+        raise PreferError(f"Prefer header: {exc}") from None
+    if code is not None and not 400 <= code <= 599:
+        raise PreferError(f"Prefer header: code={code} is not an error status (400-599)")
+    for name, v in (("ttfe-ms", ttfe), ("interval-ms", interval)):
+        if v is not None and not 0 <= v <= 60:
+            raise PreferError(f"Prefer header: {name} must be between 0 and 60000")
+    return Preferences(example=values.get("example"), code=code, ttfe=ttfe, interval=interval)

@@ -1,0 +1,33 @@
+"""Renderers: turn a contract's example into the response for one request.
+
+A contract names its renderer (`response.render`, `stream.render`); the registry below maps
+those names to functions. JSON renderers return a body; stream renderers return the list of
+events the app then writes, paced, to the wire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mockserver.render import chat, completions, embeddings, static
+from mockserver.render.context import Event, RenderContext
+
+JsonRenderer = Callable[[RenderContext], Any]
+StreamRenderer = Callable[[RenderContext], list[Event]]
+
+JSON_RENDERERS: dict[str, JsonRenderer] = {
+    "static": static.render_json,
+    "models": static.render_json,
+    "chat.completion": chat.render_json,
+    "text_completion": completions.render_json,
+    "embeddings": embeddings.render_json,
+}
+
+STREAM_RENDERERS: dict[str, StreamRenderer] = {
+    "static": static.render_stream,
+    "chat.completion.chunk": chat.render_stream,
+    "text_completion.chunk": completions.render_stream,
+}
+
+__all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "RenderContext"]

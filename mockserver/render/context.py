@@ -1,0 +1,40 @@
+"""What a renderer gets to work with."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts.model import Example, Operation
+from contracts.validation import Validators
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One server-sent event: an optional name and its JSON payload (or a raw data string)."""
+
+    data: Any
+    name: str | None = None
+
+
+@dataclass(slots=True)
+class RenderContext:
+    """The selected operation, the request, and the example chosen to answer it."""
+
+    op: Operation
+    body: Any
+    example: Example | None
+    validators: Validators
+    path_params: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    now: int = field(default_factory=lambda: int(time.time()))
+
+    def fresh_id(self, prefix: str) -> str:
+        """A new id in the provider's style, e.g. ``chatcmpl-<24 chars>``."""
+        return f"{prefix}{secrets.token_urlsafe(18).replace('-', 'x').replace('_', 'y')}"
+
+    def field(self, name: str, default: Any = None) -> Any:
+        """A top-level field of the JSON body, or the default."""
+        return self.body.get(name, default) if isinstance(self.body, dict) else default

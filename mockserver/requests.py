@@ -1,0 +1,79 @@
+"""Read a request body within the size limit and parse it by the operation's content type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.types import Message
+
+
+class BodyError(Exception):
+    """The body cannot be used: too large (413) or malformed (400)."""
+
+    def __init__(self, status: int, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.param = param
+
+
+async def read_raw(request: Request, limit: int) -> bytes:
+    """The whole body, refusing more than ``limit`` bytes before reading them all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyError(413, f"Request body of {declared} bytes exceeds the {limit}-byte limit.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyError(413, f"Request body exceeds the {limit}-byte limit.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_body(request: Request, content_type: str, limit: int) -> Any:
+    """The parsed body: a JSON object, a form as a dict, or None for body-less operations."""
+    raw = await read_raw(request, limit)
+    if content_type == "none" or request.method == "GET":
+        return None
+    if content_type == "multipart/form-data":
+        return await _form(request, raw)
+    if not raw.strip():
+        raise BodyError(400, "We could not parse the JSON body of your request: the body is empty.")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BodyError(400, f"We could not parse the JSON body of your request: {exc}.") from None
+    if not isinstance(body, dict):
+        raise BodyError(400, "The JSON body of your request must be an object.")
+    return body
+
+
+async def _form(request: Request, raw: bytes) -> dict[str, Any]:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    clone = Request(request.scope, receive=replay)
+    try:
+        form = await clone.form()
+    except Exception as exc:  # the multipart parser raises several types for bad input
+        raise BodyError(400, f"Could not parse the multipart body: {exc}") from None
+    out: dict[str, Any] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            data = await value.read()
+            out[name] = {"filename": value.filename or "", "content_type": value.content_type or "",
+                         "size": len(data)}
+        else:
+            out[name] = value
+    return out

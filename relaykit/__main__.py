@@ -1,0 +1,3 @@
+from relaykit.cli import main
+
+main()
