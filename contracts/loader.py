@@ -296,7 +296,8 @@ def _check_examples(
                     problems.append(f"{path}: {where}: a named event needs 'event' and 'data'")
                 elif event["event"] not in op.stream.events:
                     problems.append(
-                        f"{path}: {where}: event {event['event']!r} is not declared in stream.events"
+                        f"{path}: {where}: event {event['event']!r} is not declared "
+                        "in stream.events"
                     )
                 else:
                     check(op.stream.events[event["event"]], event["data"], where)
@@ -313,7 +314,9 @@ def _cross_checks(operations: list[Operation]) -> list[str]:
     routes: dict[tuple[str, str], list[Operation]] = {}
     for op in operations:
         if op.id in seen:
-            problems.append(f"{op.source_file}: id: duplicate id {op.id!r}, also in {seen[op.id].source_file}")
+            problems.append(
+                f"{op.source_file}: id: duplicate id {op.id!r}, also in {seen[op.id].source_file}"
+            )
         seen[op.id] = op
         routes.setdefault((op.method, op.path), []).append(op)
     for (method, route), ops in routes.items():
@@ -323,8 +326,9 @@ def _cross_checks(operations: list[Operation]) -> list[str]:
             if key in keys:
                 other = keys[key]
                 problems.append(
-                    f"{op.source_file}: match: {op.id!r} and {other.id!r} ({other.source_file}) share "
-                    f"{method} {route} and nothing tells them apart; add a match condition or a priority"
+                    f"{op.source_file}: match: {op.id!r} and {other.id!r} ({other.source_file}) "
+                    f"share {method} {route} and nothing tells them apart; "
+                    "add a match condition or a priority"
                 )
             keys[key] = op
     return problems

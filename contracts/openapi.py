@@ -44,24 +44,34 @@ def _operation_id(method: str, path: str, ops: list[Operation]) -> str:
 def _parameters(ops: list[Operation], path: str) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
     for name in re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", path):
-        schema = next((op.path_params[name] for op in ops if name in op.path_params), {"type": "string"})
+        schema = next(
+            (op.path_params[name] for op in ops if name in op.path_params), {"type": "string"}
+        )
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     query = _union(op.query for op in ops)
     if isinstance(query, dict):
         required = set(query.get("required", []))
         for name, schema in query.get("properties", {}).items():
-            params.append({"name": name, "in": "query", "required": name in required, "schema": schema})
+            params.append(
+                {"name": name, "in": "query", "required": name in required, "schema": schema}
+            )
     return params
 
 
 def _request_body(ops: list[Operation]) -> dict[str, Any] | None:
     content: dict[str, Any] = {}
-    for ctype in dict.fromkeys(op.request.content_type for op in ops if op.request.content_type != "none"):
+    for ctype in dict.fromkeys(
+        op.request.content_type for op in ops if op.request.content_type != "none"
+    ):
         same = [op for op in ops if op.request.content_type == ctype]
-        media: dict[str, Any] = {"schema": _union(op.request.schema for op in same) or {"type": "object"}}
+        media: dict[str, Any] = {
+            "schema": _union(op.request.schema for op in same) or {"type": "object"}
+        }
         examples = {
             f"{op.id}.{ex.name}": {"summary": ex.summary or op.summary, "value": ex.value}
-            for op in same for ex in op.request.examples if ex.servable
+            for op in same
+            for ex in op.request.examples
+            if ex.servable
         }
         if examples and ctype == "application/json":
             media["examples"] = examples
@@ -72,14 +82,18 @@ def _request_body(ops: list[Operation]) -> dict[str, Any] | None:
 def _success(ops: list[Operation]) -> dict[str, dict[str, Any]]:
     responses: dict[str, dict[str, Any]] = {}
     for op in ops:
-        entry = responses.setdefault(str(op.response.status), {"description": "Success", "content": {}})
+        entry = responses.setdefault(
+            str(op.response.status), {"description": "Success", "content": {}}
+        )
         content = entry["content"]
         if op.response.schema is not None:
             media = content.setdefault(op.response.content_type, {"schemas": []})
             media["schemas"].append(op.response.schema)
         if op.stream is not None:
             media = content.setdefault("text/event-stream", {"events": []})
-            media["events"].append(op.stream.event_schema or {"x-relaykit-named-events": dict(op.stream.events)})
+            media["events"].append(
+                op.stream.event_schema or {"x-relaykit-named-events": dict(op.stream.events)}
+            )
         elif op.response.schema is None:
             content.setdefault(op.response.content_type, {"schemas": []})
     for entry in responses.values():
@@ -91,8 +105,11 @@ def _success(ops: list[Operation]) -> dict[str, dict[str, Any]]:
                 }
             else:
                 schema = _union(media["schemas"])
-                entry["content"][ctype] = {"schema": schema} if schema is not None else {
-                    "schema": {"type": "string", "format": "binary"}}
+                entry["content"][ctype] = (
+                    {"schema": schema}
+                    if schema is not None
+                    else {"schema": {"type": "string", "format": "binary"}}
+                )
     return responses
 
 
@@ -101,18 +118,26 @@ def _errors(ops: list[Operation], contracts: ContractSet) -> dict[str, dict[str,
     statuses = sorted({400, 401} | {e.status for op in ops for e in op.errors.documented})
     out: dict[str, dict[str, Any]] = {}
     for status in statuses:
-        whens = [e.when for op in ops for e in op.errors.documented if e.status == status and e.when]
+        whens = [
+            e.when for op in ops for e in op.errors.documented if e.status == status and e.when
+        ]
         out[str(status)] = {
-            "description": "; ".join(dict.fromkeys(whens)) or str(envelope.statuses.get(status, {}).get("message", "Error")),
+            "description": "; ".join(dict.fromkeys(whens))
+            or str(envelope.statuses.get(status, {}).get("message", "Error")),
             "content": {"application/json": {"schema": envelope.schema}},
         }
-    out["default"] = {"description": f"Any other error, in the {envelope.name} envelope",
-                      "content": {"application/json": {"schema": envelope.schema}}}
+    out["default"] = {
+        "description": f"Any other error, in the {envelope.name} envelope",
+        "content": {"application/json": {"schema": envelope.schema}},
+    }
     return out
 
 
-def to_openapi(contracts: ContractSet, title: str = "relaykit: OpenAI-compatible relay contracts",
-               server_url: str | None = None) -> dict[str, Any]:
+def to_openapi(
+    contracts: ContractSet,
+    title: str = "relaykit: OpenAI-compatible relay contracts",
+    server_url: str | None = None,
+) -> dict[str, Any]:
     """The OpenAPI 3.1 document for every operation of ``contracts``."""
     grouped: dict[tuple[str, str], list[Operation]] = {}
     for op in contracts:
@@ -122,7 +147,9 @@ def to_openapi(contracts: ContractSet, title: str = "relaykit: OpenAI-compatible
         schemes = list(dict.fromkeys(s for op in ops for s in op.auth if s != "none"))
         operation: dict[str, Any] = {
             "operationId": _operation_id(method, path, ops),
-            "summary": ops[0].summary if len(ops) == 1 else f"{len(ops)} operations: " + ", ".join(o.id for o in ops),
+            "summary": ops[0].summary
+            if len(ops) == 1
+            else f"{len(ops)} operations: " + ", ".join(o.id for o in ops),
             "tags": list(dict.fromkeys(op.family for op in ops)),
             "x-relaykit-operations": [op.id for op in ops],
             "responses": {**_success(ops), **_errors(ops, contracts)},
@@ -138,8 +165,11 @@ def to_openapi(contracts: ContractSet, title: str = "relaykit: OpenAI-compatible
         paths.setdefault(path, {})[method.lower()] = operation
     doc: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
-        "info": {"title": title, "version": "1.0.0",
-                 "description": "Generated by relaykit from its contracts; do not edit by hand."},
+        "info": {
+            "title": title,
+            "version": "1.0.0",
+            "description": "Generated by relaykit from its contracts; do not edit by hand.",
+        },
         "paths": paths,
         "components": {"schemas": dict(contracts.components), "securitySchemes": SECURITY_SCHEMES},
     }

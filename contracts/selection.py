@@ -45,10 +45,13 @@ def holds(cond: Condition, body: Any) -> bool:
         return any(v == cond.value for v in values)
     if cond.op == "glob":
         globs = [cond.value] if isinstance(cond.value, str) else list(cond.value)
-        return any(isinstance(v, str) and any(fnmatch.fnmatchcase(v, g) for g in globs) for v in values)
+        return any(
+            isinstance(v, str) and any(fnmatch.fnmatchcase(v, g) for g in globs) for v in values
+        )
     if cond.op == "gt":
         return any(
-            isinstance(v, int | float) and not isinstance(v, bool) and v > cond.value for v in values
+            isinstance(v, int | float) and not isinstance(v, bool) and v > cond.value
+            for v in values
         )
     if cond.op == "prefix":
         return any(isinstance(v, str) and v.startswith(cond.value) for v in values)

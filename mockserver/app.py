@@ -65,14 +65,13 @@ class MockRelay:
         schemes = tuple(dict.fromkeys(s for op in candidates for s in op.auth))
         key = presented_key(request.headers, schemes)
         if not is_authorised(key, self.config.api_keys, schemes):
-            message = (
-                "You didn't provide an API key." if not key else "Incorrect API key provided."
-            )
+            message = "You didn't provide an API key." if not key else "Incorrect API key provided."
             return error_response(envelope, 401, message, code="invalid_api_key" if key else None)
         try:
             prefs = parse_prefer(request.headers.get("prefer"))
-            body = await read_body(request, candidates[0].request.content_type,
-                                   self.config.max_body_bytes)
+            body = await read_body(
+                request, candidates[0].request.content_type, self.config.max_body_bytes
+            )
         except PreferError as exc:
             return error_response(envelope, 400, str(exc), param="Prefer")
         except BodyError as exc:
@@ -83,8 +82,9 @@ class MockRelay:
             problems = self.validators.problems(op.request.schema, body, limit=1)
             if problems:
                 p = problems[0]
-                return error_response(envelope, 400, f"Invalid request: {p}", param=p.param,
-                                      headers=headers)
+                return error_response(
+                    envelope, 400, f"Invalid request: {p}", param=p.param, headers=headers
+                )
         if prefs.code is not None:
             return self._documented_error(op, prefs.code, headers)
         wants_stream = op.stream is not None and (
@@ -94,8 +94,14 @@ class MockRelay:
             example = self._example(op, prefs, wants_stream)
         except LookupError as exc:
             return error_response(envelope, 400, str(exc), param="Prefer", headers=headers)
-        ctx = RenderContext(op=op, body=body, example=example, validators=self.validators,
-                            path_params=match.params, query=dict(request.query_params))
+        ctx = RenderContext(
+            op=op,
+            body=body,
+            example=example,
+            validators=self.validators,
+            path_params=match.params,
+            query=dict(request.query_params),
+        )
         try:
             if wants_stream:
                 assert op.stream is not None
@@ -104,24 +110,41 @@ class MockRelay:
             payload = JSON_RENDERERS[op.response.render](ctx)
         except Exception as exc:  # a renderer bug must still answer in the envelope
             log.exception("renderer failed for %s", op.id)
-            return error_response(envelope, 500, f"relaykit mock error in {op.id}: {exc!r}",
-                                  code="relaykit_mock_bug", headers=headers)
-        return Response(orjson.dumps(payload), status_code=op.response.status,
-                        media_type=op.response.content_type, headers=headers)
+            return error_response(
+                envelope,
+                500,
+                f"relaykit mock error in {op.id}: {exc!r}",
+                code="relaykit_mock_bug",
+                headers=headers,
+            )
+        return Response(
+            orjson.dumps(payload),
+            status_code=op.response.status,
+            media_type=op.response.content_type,
+            headers=headers,
+        )
 
     def _no_route(self, request: Request, allowed: list[str]) -> Response:
         envelope = self.default_envelope
         where = f"{request.method} {request.url.path}"
         if allowed:
-            return error_response(envelope, 405, f"Method not allowed ({where}).",
-                                  headers={"Allow": ", ".join(allowed)})
+            return error_response(
+                envelope,
+                405,
+                f"Method not allowed ({where}).",
+                headers={"Allow": ", ".join(allowed)},
+            )
         return error_response(envelope, 404, f"Invalid URL ({where})", code="invalid_url")
 
     def _documented_error(self, op: Operation, status: int, headers: dict[str, str]) -> Response:
         envelope = self.contracts.envelopes[op.errors.envelope]
-        documented = next((e for e in op.errors.documented if e.status == status and e.example), None)
+        documented = next(
+            (e for e in op.errors.documented if e.status == status and e.example), None
+        )
         body = documented.example if documented else None
-        return error_response(envelope, status, body=body, headers={**headers, "X-Relaykit-Simulated": "1"})
+        return error_response(
+            envelope, status, body=body, headers={**headers, "X-Relaykit-Simulated": "1"}
+        )
 
     def _example(self, op: Operation, prefs: Preferences, stream: bool) -> Example | None:
         primary = op.stream_example if stream else op.example
@@ -130,15 +153,18 @@ class MockRelay:
             return primary() or secondary()
         found = primary(prefs.example) or secondary(prefs.example)
         if found is None:
-            names = [e.name for e in (*op.response.examples, *(op.stream.examples if op.stream else ()))
-                     if e.servable]
-            raise LookupError(
-                f"No example named {prefs.example!r} for {op.id}; known: {', '.join(names) or 'none'}"
-            )
+            names = [
+                e.name
+                for e in (*op.response.examples, *(op.stream.examples if op.stream else ()))
+                if e.servable
+            ]
+            known = ", ".join(names) or "none"
+            raise LookupError(f"No example named {prefs.example!r} for {op.id}; known: {known}")
         return found
 
-    def _stream(self, op: Operation, events: list[Event], prefs: Preferences,
-                headers: dict[str, str]) -> Response:
+    def _stream(
+        self, op: Operation, events: list[Event], prefs: Preferences, headers: dict[str, str]
+    ) -> Response:
         assert op.stream is not None
         ttfe = self.config.ttfe if prefs.ttfe is None else prefs.ttfe
         interval = self.config.interval if prefs.interval is None else prefs.interval

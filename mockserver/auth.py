@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-_HEADERS = {"x-api-key": "x-api-key", "mj-api-secret": "mj-api-secret", "access-token": "access-token"}
+_HEADERS = {
+    "x-api-key": "x-api-key",
+    "mj-api-secret": "mj-api-secret",
+    "access-token": "access-token",
+}
 
 
 def presented_key(headers: Mapping[str, str], schemes: Iterable[str]) -> str | None:

@@ -20,4 +20,4 @@ class MockConfig:
     max_events: int = 10_000
     """A stream never writes more events than this."""
     bare_paths: bool = True
-    """Also serve /v1/... operations without the /v1 prefix (seed 004 documents /chat/completions)."""
+    """Also serve /v1/... paths without /v1 (seed 004 documents /chat/completions)."""

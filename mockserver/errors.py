@@ -11,7 +11,10 @@ from contracts.model import Envelope
 
 
 def error_body(
-    envelope: Envelope, status: int, message: str | None = None, param: str | None = None,
+    envelope: Envelope,
+    status: int,
+    message: str | None = None,
+    param: str | None = None,
     code: str | None = None,
 ) -> Any:
     """The envelope's body for this status, with message, param and code filled in."""
@@ -36,8 +39,13 @@ def _fill(node: Any, values: dict[str, Any]) -> Any:
 
 
 def error_response(
-    envelope: Envelope, status: int, message: str | None = None, param: str | None = None,
-    code: str | None = None, body: Any = None, headers: dict[str, str] | None = None,
+    envelope: Envelope,
+    status: int,
+    message: str | None = None,
+    param: str | None = None,
+    code: str | None = None,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """A JSON error response; 429/503 carry ``Retry-After`` as the provider sends it."""
     payload = body if body is not None else error_body(envelope, status, message, param, code)
@@ -45,4 +53,6 @@ def error_response(
     retry = envelope.statuses.get(status, {}).get("retry_after")
     if retry is not None:
         out.setdefault("Retry-After", str(retry))
-    return Response(orjson.dumps(payload), status_code=status, media_type="application/json", headers=out)
+    return Response(
+        orjson.dumps(payload), status_code=status, media_type="application/json", headers=out
+    )

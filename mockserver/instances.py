@@ -61,8 +61,13 @@ def _by_type(kind: str, schema: dict[str, Any], root: Any, depth: int) -> Any:
         return [item] * n
     if kind == "string":
         fmt = schema.get("format")
-        text = {"date": "2025-01-01", "date-time": "2025-01-01T00:00:00Z", "email": "user@example.com",
-                "uri": "https://example.com/", "uuid": "00000000-0000-4000-8000-000000000000"}.get(fmt or "", "sample")
+        text = {
+            "date": "2025-01-01",
+            "date-time": "2025-01-01T00:00:00Z",
+            "email": "user@example.com",
+            "uri": "https://example.com/",
+            "uuid": "00000000-0000-4000-8000-000000000000",
+        }.get(fmt or "", "sample")
         min_len = int(schema.get("minLength", 0))
         if len(text) < min_len:
             text = text + "x" * (min_len - len(text))

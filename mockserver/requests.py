@@ -72,8 +72,11 @@ async def _form(request: Request, raw: bytes) -> dict[str, Any]:
     for name, value in form.multi_items():
         if isinstance(value, UploadFile):
             data = await value.read()
-            out[name] = {"filename": value.filename or "", "content_type": value.content_type or "",
-                         "size": len(data)}
+            out[name] = {
+                "filename": value.filename or "",
+                "content_type": value.content_type or "",
+                "size": len(data),
+            }
         else:
             out[name] = value
     return out

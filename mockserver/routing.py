@@ -45,9 +45,7 @@ def _compile(template: str) -> re.Pattern[str] | None:
     if "{" not in template:
         return None
     parts = _PARAM.split(template)
-    regex = "".join(
-        re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts)
-    )
+    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts))
     return re.compile(f"^{regex}$")
 
 

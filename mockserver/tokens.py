@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|\w+|[^\w\s]", re.UNICODE)
+_TOKEN = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|\w+|[^\w\s]", re.UNICODE
+)
 
 
 def count(text: str | None) -> int:
@@ -45,5 +47,7 @@ def prompt_tokens(messages: Any) -> int:
         if isinstance(m, dict):
             total += 3 + count(message_text(m.get("content")))
             if isinstance(m.get("content"), list):
-                total += 85 * sum(1 for p in m["content"] if isinstance(p, dict) and p.get("type") == "image_url")
+                total += 85 * sum(
+                    1 for p in m["content"] if isinstance(p, dict) and p.get("type") == "image_url"
+                )
     return total + 3

@@ -24,7 +24,10 @@ def _contracts(dirs: tuple[str, ...]) -> ContractSet:
 
 
 contracts_option = click.option(
-    "--contracts", "contract_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+    "--contracts",
+    "contract_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
     help="Load contracts from this directory instead of the shipped ones (repeatable).",
 )
 
@@ -38,22 +41,54 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
-@click.option("--api-key", "api_keys", multiple=True,
-              help="Accept only this key (repeatable). Without it, any non-empty key is accepted.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes.")
-@click.option("--ttfe-ms", default=50.0, show_default=True, type=click.FloatRange(0, 60000),
-              help="Delay before a stream's first event.")
-@click.option("--interval-ms", default=10.0, show_default=True, type=click.FloatRange(0, 60000),
-              help="Delay between stream events.")
-@click.option("--max-body-bytes", default=8 * 1024 * 1024, show_default=True,
-              type=click.IntRange(1), help="Larger request bodies get a 413.")
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    help="Accept only this key (repeatable). Without it, any non-empty key is accepted.",
+)
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes."
+)
+@click.option(
+    "--ttfe-ms",
+    default=50.0,
+    show_default=True,
+    type=click.FloatRange(0, 60000),
+    help="Delay before a stream's first event.",
+)
+@click.option(
+    "--interval-ms",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0, 60000),
+    help="Delay between stream events.",
+)
+@click.option(
+    "--max-body-bytes",
+    default=8 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Larger request bodies get a 413.",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
 @contracts_option
-def serve(host: str, port: int, api_keys: tuple[str, ...], workers: int, ttfe_ms: float,
-          interval_ms: float, max_body_bytes: int, log_level: str,
-          contract_dirs: tuple[str, ...]) -> None:
+def serve(
+    host: str,
+    port: int,
+    api_keys: tuple[str, ...],
+    workers: int,
+    ttfe_ms: float,
+    interval_ms: float,
+    max_body_bytes: int,
+    log_level: str,
+    contract_dirs: tuple[str, ...],
+) -> None:
     """Serve every contract as a mock relay (binds 127.0.0.1 by default)."""
     import uvicorn
 
@@ -61,14 +96,26 @@ def serve(host: str, port: int, api_keys: tuple[str, ...], workers: int, ttfe_ms
     from mockserver.config import MockConfig
 
     contracts = _contracts(contract_dirs)
-    config = MockConfig(api_keys=frozenset(api_keys), ttfe=ttfe_ms / 1000,
-                        interval=interval_ms / 1000, max_body_bytes=max_body_bytes)
+    config = MockConfig(
+        api_keys=frozenset(api_keys),
+        ttfe=ttfe_ms / 1000,
+        interval=interval_ms / 1000,
+        max_body_bytes=max_body_bytes,
+    )
     os.environ[ENV_VAR] = dump_config(config, list(contract_dirs))
     keys = f"{len(api_keys)} configured key(s)" if api_keys else "any non-empty key"
-    click.echo(f"relaykit mock: {len(contracts)} operations on http://{host}:{port} "
-               f"(accepts {keys}; {workers} worker(s)). Ctrl+C stops it.")
-    uvicorn.run("mockserver.asgi:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level=log_level)
+    click.echo(
+        f"relaykit mock: {len(contracts)} operations on http://{host}:{port} "
+        f"(accepts {keys}; {workers} worker(s)). Ctrl+C stops it."
+    )
+    uvicorn.run(
+        "mockserver.asgi:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )
 
 
 @main.group()
@@ -77,12 +124,17 @@ def export() -> None:
 
 
 @export.command("openapi")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write here instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write here instead of standard output.",
+)
 @click.option("--server-url", help="Add this URL as the document's server.")
 @contracts_option
-def export_openapi(output: str | None, server_url: str | None,
-                   contract_dirs: tuple[str, ...]) -> None:
+def export_openapi(
+    output: str | None, server_url: str | None, contract_dirs: tuple[str, ...]
+) -> None:
     """Write the OpenAPI 3.1 document compiled from the contracts (JSON)."""
     from contracts.openapi import to_openapi
 
@@ -108,14 +160,22 @@ def contracts_list(as_json: bool, family: tuple[str, ...], contract_dirs: tuple[
     """List the operations: id, family, method, path and provenance."""
     ops = [op for op in _contracts(contract_dirs) if not family or op.family in family]
     if as_json:
-        rows = [{
-            "id": op.id, "family": op.family, "method": op.method, "path": op.path,
-            "streams": op.stream.when if op.stream else None,
-            "seeds": [{"file": s.file, "line": s.line, "title": s.title} for s in op.provenance.seeds],
-            "path_source": op.provenance.path_source,
-            "path_confidence": op.provenance.path_confidence,
-            "not_enabled": op.provenance.not_enabled,
-        } for op in ops]
+        rows = [
+            {
+                "id": op.id,
+                "family": op.family,
+                "method": op.method,
+                "path": op.path,
+                "streams": op.stream.when if op.stream else None,
+                "seeds": [
+                    {"file": s.file, "line": s.line, "title": s.title} for s in op.provenance.seeds
+                ],
+                "path_source": op.provenance.path_source,
+                "path_confidence": op.provenance.path_confidence,
+                "not_enabled": op.provenance.not_enabled,
+            }
+            for op in ops
+        ]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     width = max((len(op.id) for op in ops), default=2)
@@ -131,5 +191,7 @@ def contracts_list(as_json: bool, family: tuple[str, ...], contract_dirs: tuple[
 def contracts_check(contract_dirs: tuple[str, ...]) -> None:
     """Load and validate every contract; exit 2 listing each problem."""
     cs = _contracts(contract_dirs)
-    click.echo(f"ok: {len(cs)} operations in {len(cs.families())} families, "
-               f"{len(cs.components)} shared schemas")
+    click.echo(
+        f"ok: {len(cs)} operations in {len(cs.families())} families, "
+        f"{len(cs.components)} shared schemas"
+    )

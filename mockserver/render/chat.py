@@ -35,7 +35,9 @@ class Choice:
     def completion_tokens(self) -> int:
         """Tokens this choice spends: visible text, reasoning, tool arguments."""
         args = sum(tokens.count(tc["function"]["arguments"]) for tc in self.tool_calls)
-        return tokens.count(self.content) + tokens.count(self.reasoning) + args + self.hidden_reasoning
+        return (
+            tokens.count(self.content) + tokens.count(self.reasoning) + args + self.hidden_reasoning
+        )
 
 
 @dataclass(slots=True)
@@ -52,14 +54,16 @@ def plan_from_completion(value: Any) -> Plan:
     hidden = _hidden_reasoning(value.get("usage"))
     for c in value.get("choices", []):
         msg = c.get("message", {})
-        choices.append(Choice(
-            content=msg.get("content"),
-            reasoning=msg.get("reasoning_content"),
-            tool_calls=copy.deepcopy(msg.get("tool_calls") or []),
-            finish_reason=c.get("finish_reason") or "stop",
-            audio=copy.deepcopy(msg.get("audio")),
-            hidden_reasoning=hidden,
-        ))
+        choices.append(
+            Choice(
+                content=msg.get("content"),
+                reasoning=msg.get("reasoning_content"),
+                tool_calls=copy.deepcopy(msg.get("tool_calls") or []),
+                finish_reason=c.get("finish_reason") or "stop",
+                audio=copy.deepcopy(msg.get("audio")),
+                hidden_reasoning=hidden,
+            )
+        )
     return Plan(choices or [Choice(FALLBACK_TEXT)], value.get("system_fingerprint"))
 
 
@@ -81,7 +85,8 @@ def plan_from_chunks(events: list[Any]) -> Plan:
                 choice.reasoning = (choice.reasoning or "") + delta["reasoning_content"]
             for tc in delta.get("tool_calls") or []:
                 slot = calls.setdefault(c.get("index", 0), {}).setdefault(
-                    tc.get("index", 0), {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
+                    tc.get("index", 0),
+                    {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
                 )
                 slot["id"] = tc.get("id") or slot["id"]
                 fn = tc.get("function") or {}
@@ -106,7 +111,7 @@ def plan_for(ctx: RenderContext) -> Plan:
     """The plan for this request: example read, then shaped by the request."""
     value = ctx.example.value if ctx.example else {}
     plan = plan_from_chunks(value) if isinstance(value, list) else plan_from_completion(value)
-    n = ctx.field("n") or 1
+    n = ctx.int_field("n") or 1
     base = plan.choices
     choices = [_shape(ctx, copy.deepcopy(base[i % len(base)])) for i in range(n)]
     return Plan(choices, plan.system_fingerprint)
@@ -132,15 +137,31 @@ def _call_tool(ctx: RenderContext, choice: Choice, tools: list[Any], tool_choice
     wanted = tool_choice["function"]["name"] if isinstance(tool_choice, dict) else None
     known = next((tc for tc in choice.tool_calls if tc["function"]["name"] in names), None)
     name = wanted or (known["function"]["name"] if known else names[0])
-    params = next(t["function"].get("parameters") or {"type": "object"} for t in tools if t["function"]["name"] == name) \
-        if name in names else {"type": "object"}
+    params = (
+        next(
+            t["function"].get("parameters") or {"type": "object"}
+            for t in tools
+            if t["function"]["name"] == name
+        )
+        if name in names
+        else {"type": "object"}
+    )
     args = None
-    if known and known["function"]["name"] == name and _valid_json(ctx, known["function"]["arguments"], params):
+    if (
+        known
+        and known["function"]["name"] == name
+        and _valid_json(ctx, known["function"]["arguments"], params)
+    ):
         args = known["function"]["arguments"]
     if args is None:
         args = json.dumps(instance_for(params), ensure_ascii=False)
-    choice.tool_calls = [{"id": ctx.fresh_id("call_"), "type": "function",
-                          "function": {"name": name, "arguments": args}}]
+    choice.tool_calls = [
+        {
+            "id": ctx.fresh_id("call_"),
+            "type": "function",
+            "function": {"name": name, "arguments": args},
+        }
+    ]
     choice.content, choice.finish_reason = None, "tool_calls"
 
 
@@ -180,8 +201,8 @@ def _stop(ctx: RenderContext, choice: Choice) -> None:
 
 
 def _limit(ctx: RenderContext, choice: Choice) -> None:
-    limit = ctx.field("max_completion_tokens") or ctx.field("max_tokens")
-    if not isinstance(limit, int) or choice.completion_tokens() <= limit:
+    limit = ctx.int_field("max_completion_tokens") or ctx.int_field("max_tokens")
+    if limit is None or choice.completion_tokens() <= limit:
         return
     budget = limit
     choice.hidden_reasoning = min(choice.hidden_reasoning, budget // 2)
@@ -202,8 +223,11 @@ def usage_for(ctx: RenderContext, plan: Plan) -> dict[str, Any]:
     """Usage that adds up: prompt from the messages, completion from what was written."""
     prompt = tokens.prompt_tokens(ctx.field("messages"))
     completion = sum(c.completion_tokens() for c in plan.choices)
-    usage: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": completion,
-                             "total_tokens": prompt + completion}
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
     reasoning = sum(c.hidden_reasoning + tokens.count(c.reasoning) for c in plan.choices)
     if reasoning:
         usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
@@ -226,11 +250,22 @@ def render_json(ctx: RenderContext) -> Any:
         if c.tool_calls:
             message["tool_calls"] = c.tool_calls
         if c.audio:
-            message["audio"] = {**c.audio, "id": ctx.fresh_id("audio_"), "expires_at": ctx.now + 3600}
-        choices.append({"index": i, "message": message, "logprobs": None, "finish_reason": c.finish_reason})
-    body: dict[str, Any] = {"id": ctx.fresh_id("chatcmpl-"), "object": "chat.completion",
-                            "created": ctx.now, "model": _model(ctx), "choices": choices,
-                            "usage": usage_for(ctx, plan)}
+            message["audio"] = {
+                **c.audio,
+                "id": ctx.fresh_id("audio_"),
+                "expires_at": ctx.now + 3600,
+            }
+        choices.append(
+            {"index": i, "message": message, "logprobs": None, "finish_reason": c.finish_reason}
+        )
+    body: dict[str, Any] = {
+        "id": ctx.fresh_id("chatcmpl-"),
+        "object": "chat.completion",
+        "created": ctx.now,
+        "model": _model(ctx),
+        "choices": choices,
+        "usage": usage_for(ctx, plan),
+    }
     if plan.system_fingerprint:
         body["system_fingerprint"] = plan.system_fingerprint
     return body
@@ -261,11 +296,26 @@ def _choice_deltas(c: Choice) -> list[tuple[dict[str, Any], str | None]]:
     out += [({"content": p}, None) for p in split_text(c.content or "")]
     for k, tc in enumerate(c.tool_calls):
         fn = tc["function"]
-        out.append(({"tool_calls": [{"index": k, "id": tc["id"], "type": "function",
-                                     "function": {"name": fn["name"], "arguments": ""}}]}, None))
+        out.append(
+            (
+                {
+                    "tool_calls": [
+                        {
+                            "index": k,
+                            "id": tc["id"],
+                            "type": "function",
+                            "function": {"name": fn["name"], "arguments": ""},
+                        }
+                    ]
+                },
+                None,
+            )
+        )
         args = fn["arguments"]
-        out += [({"tool_calls": [{"index": k, "function": {"arguments": args[j : j + 8]}}]}, None)
-                for j in range(0, len(args), 8)]
+        out += [
+            ({"tool_calls": [{"index": k, "function": {"arguments": args[j : j + 8]}}]}, None)
+            for j in range(0, len(args), 8)
+        ]
     out.append(({}, c.finish_reason))
     return out
 
@@ -274,8 +324,12 @@ def render_stream(ctx: RenderContext) -> list[Event]:
     """The chunk stream: role first, pieces, one finish_reason per choice, usage iff asked."""
     plan = plan_for(ctx)
     include_usage = bool((ctx.field("stream_options") or {}).get("include_usage"))
-    head: dict[str, Any] = {"id": ctx.fresh_id("chatcmpl-"), "object": "chat.completion.chunk",
-                            "created": ctx.now, "model": _model(ctx)}
+    head: dict[str, Any] = {
+        "id": ctx.fresh_id("chatcmpl-"),
+        "object": "chat.completion.chunk",
+        "created": ctx.now,
+        "model": _model(ctx),
+    }
     if plan.system_fingerprint:
         head["system_fingerprint"] = plan.system_fingerprint
     per_choice = [_choice_deltas(c) for c in plan.choices]
@@ -285,8 +339,12 @@ def render_stream(ctx: RenderContext) -> list[Event]:
             if item is None:
                 continue
             delta, finish = item
-            chunk = {**head, "choices": [{"index": index, "delta": delta, "logprobs": None,
-                                          "finish_reason": finish}]}
+            chunk = {
+                **head,
+                "choices": [
+                    {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+                ],
+            }
             if include_usage:
                 chunk["usage"] = None
             events.append(Event(chunk))

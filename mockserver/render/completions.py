@@ -21,17 +21,19 @@ def _example_text(ctx: RenderContext) -> str:
     if isinstance(value, dict) and value.get("choices"):
         return str(value["choices"][0].get("text", FALLBACK_TEXT))
     if isinstance(value, list):
-        return "".join(c.get("text", "") for e in value for c in e.get("choices", [])) or FALLBACK_TEXT
+        return (
+            "".join(c.get("text", "") for e in value for c in e.get("choices", [])) or FALLBACK_TEXT
+        )
     return FALLBACK_TEXT
 
 
 def _choices(ctx: RenderContext) -> list[tuple[str, str]]:
     """(text, finish_reason) for each prompt times n, in OpenAI's order."""
     text = _example_text(ctx)
-    n = ctx.field("n") or 1
+    n = ctx.int_field("n") or 1
     stop = ctx.field("stop")
     stops = [stop] if isinstance(stop, str) else [s for s in stop or [] if s]
-    limit = ctx.field("max_tokens")
+    limit = ctx.int_field("max_tokens")
     out = []
     for _ in _prompts(ctx):
         for _ in range(n):
@@ -39,7 +41,7 @@ def _choices(ctx: RenderContext) -> list[tuple[str, str]]:
             cuts = [t.find(s) for s in stops if s in t]
             if cuts:
                 t = t[: min(cuts)]
-            if isinstance(limit, int) and tokens.count(t) > limit:
+            if limit is not None and tokens.count(t) > limit:
                 t, finish = tokens.truncate(t, limit), "length"
             out.append((t, finish))
     return out
@@ -48,22 +50,34 @@ def _choices(ctx: RenderContext) -> list[tuple[str, str]]:
 def _usage(ctx: RenderContext, choices: list[tuple[str, str]]) -> dict[str, int]:
     prompt = sum(tokens.count(p) for p in _prompts(ctx))
     completion = sum(tokens.count(t) for t, _ in choices)
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
 
 
 def _head(ctx: RenderContext) -> dict[str, Any]:
     model = ctx.field("model")
-    return {"id": ctx.fresh_id("cmpl-"), "object": "text_completion", "created": ctx.now,
-            "model": model if isinstance(model, str) else "relaykit-mock"}
+    return {
+        "id": ctx.fresh_id("cmpl-"),
+        "object": "text_completion",
+        "created": ctx.now,
+        "model": model if isinstance(model, str) else "relaykit-mock",
+    }
 
 
 def render_json(ctx: RenderContext) -> Any:
     """A text_completion for this request."""
     choices = _choices(ctx)
-    return {**_head(ctx),
-            "choices": [{"index": i, "text": t, "logprobs": None, "finish_reason": f}
-                        for i, (t, f) in enumerate(choices)],
-            "usage": _usage(ctx, choices)}
+    return {
+        **_head(ctx),
+        "choices": [
+            {"index": i, "text": t, "logprobs": None, "finish_reason": f}
+            for i, (t, f) in enumerate(choices)
+        ],
+        "usage": _usage(ctx, choices),
+    }
 
 
 def render_stream(ctx: RenderContext) -> list[Event]:
@@ -74,10 +88,26 @@ def render_stream(ctx: RenderContext) -> list[Event]:
     events = []
     for i, (text, finish) in enumerate(choices):
         for piece in split_text(text):
-            events.append(Event({**head, "choices": [{"index": i, "text": piece, "logprobs": None,
-                                                      "finish_reason": None}]}))
-        events.append(Event({**head, "choices": [{"index": i, "text": "", "logprobs": None,
-                                                  "finish_reason": finish}]}))
+            events.append(
+                Event(
+                    {
+                        **head,
+                        "choices": [
+                            {"index": i, "text": piece, "logprobs": None, "finish_reason": None}
+                        ],
+                    }
+                )
+            )
+        events.append(
+            Event(
+                {
+                    **head,
+                    "choices": [
+                        {"index": i, "text": "", "logprobs": None, "finish_reason": finish}
+                    ],
+                }
+            )
+        )
     if include_usage:
         events.append(Event({**head, "choices": [], "usage": _usage(ctx, choices)}))
     return events

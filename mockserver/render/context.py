@@ -38,3 +38,10 @@ class RenderContext:
     def field(self, name: str, default: Any = None) -> Any:
         """A top-level field of the JSON body, or the default."""
         return self.body.get(name, default) if isinstance(self.body, dict) else default
+
+    def int_field(self, name: str) -> int | None:
+        """A whole-number field as an int (JSON Schema's integer admits 2.0), or None."""
+        value = self.field(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return int(value) if float(value).is_integer() else None

@@ -37,7 +37,7 @@ def vector(item: Any, dims: int) -> list[float]:
 def render_json(ctx: RenderContext) -> Any:
     """An embedding list with as many vectors as inputs."""
     model = ctx.field("model", "text-embedding-3-small")
-    dims = ctx.field("dimensions") or DIMENSIONS.get(model, DEFAULT_DIMENSIONS)
+    dims = ctx.int_field("dimensions") or DIMENSIONS.get(model, DEFAULT_DIMENSIONS)
     as_base64 = ctx.field("encoding_format") == "base64"
     items = inputs_of(ctx.field("input", ""))
     data = []
@@ -46,5 +46,9 @@ def render_json(ctx: RenderContext) -> Any:
         emb: Any = base64.b64encode(struct.pack(f"<{dims}f", *vec)).decode() if as_base64 else vec
         data.append({"object": "embedding", "index": index, "embedding": emb})
     used = sum(len(i) if isinstance(i, list) else tokens.count(str(i)) for i in items)
-    return {"object": "list", "data": data, "model": model,
-            "usage": {"prompt_tokens": used, "total_tokens": used}}
+    return {
+        "object": "list",
+        "data": data,
+        "model": model,
+        "usage": {"prompt_tokens": used, "total_tokens": used},
+    }

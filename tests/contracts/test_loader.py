@@ -20,7 +20,11 @@ GOOD = {
     "auth": ["bearer"],
     "request": {
         "content_type": "application/json",
-        "schema": {"type": "object", "required": ["model"], "properties": {"model": {"type": "string"}}},
+        "schema": {
+            "type": "object",
+            "required": ["model"],
+            "properties": {"model": {"type": "string"}},
+        },
         "examples": [{"name": "ok", "value": {"model": "m"}}],
     },
     "response": {
@@ -67,7 +71,10 @@ def test_missing_nested_key_gives_its_path(tmp_path: Path) -> None:
 
 
 def test_bad_ref_names_the_ref_and_where_it_is(tmp_path: Path) -> None:
-    data = {**GOOD, "response": {**GOOD["response"], "schema": {"$ref": "#/components/schemas/Nope"}}}
+    data = {
+        **GOOD,
+        "response": {**GOOD["response"], "schema": {"$ref": "#/components/schemas/Nope"}},
+    }
     write(tmp_path, "demo.ping", data)
     (line,) = problems(tmp_path)
     assert "response.schema.$ref: unknown $ref '#/components/schemas/Nope'" in line
@@ -81,9 +88,13 @@ def test_example_that_breaks_its_own_schema(tmp_path: Path) -> None:
 
 
 def test_stream_event_that_breaks_the_event_schema(tmp_path: Path) -> None:
-    stream = {"framing": "sse-data", "when": "always", "terminator": "[DONE]",
-              "event_schema": {"$ref": "#/components/schemas/ChatCompletionChunk"},
-              "examples": [{"name": "s", "events": [{"object": "chat.completion.chunk"}]}]}
+    stream = {
+        "framing": "sse-data",
+        "when": "always",
+        "terminator": "[DONE]",
+        "event_schema": {"$ref": "#/components/schemas/ChatCompletionChunk"},
+        "examples": [{"name": "s", "events": [{"object": "chat.completion.chunk"}]}],
+    }
     write(tmp_path, "demo.ping", {**GOOD, "stream": stream})
     lines = problems(tmp_path)
     assert any("stream.examples[0].events[0] (s)" in line for line in lines)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -24,7 +23,9 @@ def catalogue() -> dict[str, dict]:
     return {item["id"]: item for item in data["operations"]}
 
 
-def test_every_core_catalogue_operation_has_a_contract(contracts: ContractSet, catalogue: dict) -> None:
+def test_every_core_catalogue_operation_has_a_contract(
+    contracts: ContractSet, catalogue: dict
+) -> None:
     core = {i for i, item in catalogue.items() if item["family"] in CORE_FAMILIES}
     assert len(core) == 30
     missing = core - {op.id for op in contracts}
@@ -72,7 +73,11 @@ def test_each_request_example_selects_its_own_operation(contracts: ContractSet) 
         for ex in op.request.examples:
             if ex.servable and isinstance(ex.value, dict):
                 chosen = select(routes[(op.method, op.path)], ex.value)
-                assert chosen is not None and chosen.id == op.id, (op.id, ex.name, chosen and chosen.id)
+                assert chosen is not None and chosen.id == op.id, (
+                    op.id,
+                    ex.name,
+                    chosen and chosen.id,
+                )
 
 
 def _seed_json(name: str, line: int) -> object:
@@ -98,8 +103,9 @@ def _named(examples: tuple, name: str) -> object:
         ("openai.chat.gpts_gizmo", "seed-004", "004", 99, 142),
     ],
 )
-def test_seed_examples_are_verbatim(contracts: ContractSet, op_id: str, name: str, seed: str,
-                                    request_line: int, response_line: int) -> None:
+def test_seed_examples_are_verbatim(
+    contracts: ContractSet, op_id: str, name: str, seed: str, request_line: int, response_line: int
+) -> None:
     op = contracts.get(op_id)
     assert _named(op.request.examples, name) == _seed_json(seed, request_line)
     assert _named(op.response.examples, name) == _seed_json(seed, response_line)
@@ -130,4 +136,7 @@ def test_errata_of_the_seed_pages_are_applied(contracts: ContractSet) -> None:
     request = contracts.components["ChatCompletionRequest"]["properties"]
     assert request["temperature"]["type"] == "number"
     assert request["tools"]["items"] == {"$ref": "#/components/schemas/Tool"}
-    assert "seed" in request and "tools" not in contracts.components["ChatCompletionRequest"]["required"]
+    assert (
+        "seed" in request
+        and "tools" not in contracts.components["ChatCompletionRequest"]["required"]
+    )

@@ -29,8 +29,12 @@ USER = [{"role": "user", "content": "Say hello."}]
 
 @pytest.fixture()
 def client(mock_url: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{mock_url}/v1", api_key="sk-anything",
-                         _strict_response_validation=True, max_retries=0)
+    return openai.OpenAI(
+        base_url=f"{mock_url}/v1",
+        api_key="sk-anything",
+        _strict_response_validation=True,
+        max_retries=0,
+    )
 
 
 def test_chat_non_stream(client: openai.OpenAI) -> None:
@@ -46,14 +50,19 @@ def test_chat_stream_joins_to_the_content(client: openai.OpenAI) -> None:
     assert len({(c.id, c.created, c.model) for c in chunks}) == 1
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "Hello there, how may I assist you today?"
-    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    finishes = [
+        c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
+    ]
     assert finishes == ["stop"]
     assert all(c.usage is None for c in chunks)
 
 
 def test_chat_stream_with_include_usage(client: openai.OpenAI) -> None:
-    chunks = list(client.chat.completions.create(
-        model="gpt-4o-mini", messages=USER, stream=True, stream_options={"include_usage": True}))
+    chunks = list(
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=USER, stream=True, stream_options={"include_usage": True}
+        )
+    )
     last = chunks[-1]
     assert last.choices == [] and last.usage is not None
     assert last.usage.total_tokens == last.usage.prompt_tokens + last.usage.completion_tokens
@@ -71,8 +80,9 @@ def test_tools_give_arguments_that_match_the_tool_schema(client: openai.OpenAI) 
 
 
 def test_streamed_tool_call_fragments_join_into_json(client: openai.OpenAI) -> None:
-    stream = client.chat.completions.create(model="gpt-4o", messages=USER, tools=[WEATHER_TOOL],
-                                            stream=True)
+    stream = client.chat.completions.create(
+        model="gpt-4o", messages=USER, tools=[WEATHER_TOOL], stream=True
+    )
     arguments = ""
     finish = None
     for chunk in stream:
@@ -84,11 +94,20 @@ def test_streamed_tool_call_fragments_join_into_json(client: openai.OpenAI) -> N
 
 
 def test_json_schema_response_format(client: openai.OpenAI) -> None:
-    schema = {"type": "object", "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
-              "required": ["city", "population"], "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
+        "required": ["city", "population"],
+        "additionalProperties": False,
+    }
     r = client.chat.completions.create(
-        model="gpt-4o", messages=USER,
-        response_format={"type": "json_schema", "json_schema": {"name": "city", "schema": schema, "strict": True}})
+        model="gpt-4o",
+        messages=USER,
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "city", "schema": schema, "strict": True},
+        },
+    )
     data = json.loads(r.choices[0].message.content)
     assert set(data) == {"city", "population"} and isinstance(data["population"], int)
 
@@ -114,21 +133,37 @@ def test_models_list(client: openai.OpenAI) -> None:
 
 
 def test_legacy_completions(client: openai.OpenAI, mock_url: str) -> None:
-    r = client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Say this is a test", max_tokens=3)
-    assert r.object == "text_completion" and r.choices[0].text and r.choices[0].finish_reason == "length"
+    r = client.completions.create(
+        model="gpt-3.5-turbo-instruct", prompt="Say this is a test", max_tokens=3
+    )
+    assert (
+        r.object == "text_completion"
+        and r.choices[0].text
+        and r.choices[0].finish_reason == "length"
+    )
     # The SDK types stream chunks as Completion, whose finish_reason may not be null; OpenAI's own
     # streams send null until the last chunk, so strict validation cannot read any real stream.
     loose = openai.OpenAI(base_url=f"{mock_url}/v1", api_key="sk-anything", max_retries=0)
-    chunks = list(loose.completions.create(model="gpt-3.5-turbo-instruct", prompt="Say this is a test",
-                                           max_tokens=3, stream=True))
+    chunks = list(
+        loose.completions.create(
+            model="gpt-3.5-turbo-instruct", prompt="Say this is a test", max_tokens=3, stream=True
+        )
+    )
     streamed = "".join(c.choices[0].text for c in chunks if c.choices)
-    assert streamed.split() and [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "length"
+    assert (
+        streamed.split()
+        and [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "length"
+    )
 
 
 def test_embeddings_float(client: openai.OpenAI) -> None:
-    r = client.embeddings.create(model="text-embedding-3-small", input=["a", "b"], encoding_format="float")
+    r = client.embeddings.create(
+        model="text-embedding-3-small", input=["a", "b"], encoding_format="float"
+    )
     assert [d.index for d in r.data] == [0, 1] and len(r.data[0].embedding) == 1536
-    again = client.embeddings.create(model="text-embedding-3-small", input="a", encoding_format="float")
+    again = client.embeddings.create(
+        model="text-embedding-3-small", input="a", encoding_format="float"
+    )
     assert again.data[0].embedding == r.data[0].embedding
 
 
@@ -136,7 +171,9 @@ def test_embeddings_base64_token_ids_and_dimensions(mock_url: str) -> None:
     # The SDK asks for base64 by default and decodes it after parsing; strict validation would
     # reject its own undecoded base64 (against any server), so this client leaves it off.
     client = openai.OpenAI(base_url=f"{mock_url}/v1", api_key="sk-anything", max_retries=0)
-    r = client.embeddings.create(model="text-embedding-3-small", input=[[2028, 374, 264]], dimensions=64)
+    r = client.embeddings.create(
+        model="text-embedding-3-small", input=[[2028, 374, 264]], dimensions=64
+    )
     vec = r.data[0].embedding
     assert len(vec) == 64 and abs(sum(x * x for x in vec) - 1.0) < 1e-4
 
@@ -166,8 +203,14 @@ def test_bad_request_raises_bad_request_error(client: openai.OpenAI) -> None:
 
 
 def test_seed_004_base_url_without_v1(mock_url: str) -> None:
-    client = openai.OpenAI(base_url=mock_url, api_key="sk-anything", _strict_response_validation=True)
-    r = client.chat.completions.create(model="gpt-4-gizmo-g-bo0FiWLY7", messages=[{"role": "user", "content": "你是谁"}])
+    client = openai.OpenAI(
+        base_url=mock_url, api_key="sk-anything", _strict_response_validation=True
+    )
+    r = client.chat.completions.create(
+        model="gpt-4-gizmo-g-bo0FiWLY7", messages=[{"role": "user", "content": "你是谁"}]
+    )
     assert r.model == "gpt-4-gizmo-g-bo0FiWLY7"
-    raw = client.chat.completions.with_raw_response.create(model="gpt-4-gizmo-g-bo0FiWLY7", messages=USER)
+    raw = client.chat.completions.with_raw_response.create(
+        model="gpt-4-gizmo-g-bo0FiWLY7", messages=USER
+    )
     assert raw.headers["x-relaykit-operation"] == "openai.chat.gpts_gizmo"
