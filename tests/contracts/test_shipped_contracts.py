@@ -61,8 +61,10 @@ def test_provenance_matches_the_catalogue(contracts: ContractSet, catalogue: dic
         got = {(s.file, s.line, s.title) for s in op.provenance.seeds}
         assert got == expected, op.id
         assert op.method == item["method"]
-        if item["path"]:
-            assert op.path == item["path"], op.id
+        if item["path"] and op.path != item["path"]:
+            # A contract may correct the catalogue, but only with a relaykit erratum that says so.
+            fixes = [e for e in op.errata if e.ref.startswith("R") and item["path"] in e.seed_says]
+            assert fixes, f"{op.id}: path {op.path} differs from the catalogue's {item['path']}"
 
 
 def test_each_request_example_selects_its_own_operation(contracts: ContractSet) -> None:
