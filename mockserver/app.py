@@ -27,8 +27,9 @@ from contracts.validation import Validators
 from mockserver.auth import is_authorised, presented_key
 from mockserver.config import MockConfig
 from mockserver.errors import error_response
+from mockserver.files import FILES_PREFIX, render_file
 from mockserver.prefer import Preferences, PreferError, parse_prefer
-from mockserver.render import JSON_RENDERERS, STREAM_RENDERERS, Event, RenderContext
+from mockserver.render import JSON_RENDERERS, STREAM_RENDERERS, Event, RenderContext, RenderError
 from mockserver.requests import BodyError, read_body
 from mockserver.routing import Router
 
@@ -56,6 +57,8 @@ class MockRelay:
             return _json({"status": "ok", "operations": len(self.contracts)})
         if path == OPENAPI_PATH:
             return _json(to_openapi(self.contracts))
+        if path.startswith(FILES_PREFIX):
+            return self._file(path[len(FILES_PREFIX) :])
         match = self.router.find(path)
         method = "GET" if request.method == "HEAD" else request.method
         candidates = match.operations(method)
@@ -101,6 +104,9 @@ class MockRelay:
             validators=self.validators,
             path_params=match.params,
             query=dict(request.query_params),
+            base_url=str(request.base_url),
+            scenario=prefs.task or "success",
+            task_speed=self.config.task_speed,
         )
         try:
             if wants_stream:
@@ -108,6 +114,8 @@ class MockRelay:
                 events = STREAM_RENDERERS[op.stream.render](ctx)
                 return self._stream(op, events, prefs, headers)
             payload = JSON_RENDERERS[op.response.render](ctx)
+        except RenderError as exc:
+            return error_response(envelope, exc.status, exc.message, headers=headers)
         except Exception as exc:  # a renderer bug must still answer in the envelope
             log.exception("renderer failed for %s", op.id)
             return error_response(
@@ -123,6 +131,13 @@ class MockRelay:
             media_type=op.response.content_type,
             headers=headers,
         )
+
+    def _file(self, name: str) -> Response:
+        served = render_file(name) if "/" not in name else None
+        if served is None:
+            return error_response(self.default_envelope, 404, f"No file {name!r} is served here.")
+        content, media_type = served
+        return Response(content, media_type=media_type, headers={"Cache-Control": "max-age=3600"})
 
     def _no_route(self, request: Request, allowed: list[str]) -> Response:
         envelope = self.default_envelope

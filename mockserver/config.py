@@ -19,5 +19,7 @@ class MockConfig:
     """Delay between two events of a stream."""
     max_events: int = 10_000
     """A stream never writes more events than this."""
+    task_speed: float = 1.0
+    """How fast async tasks move along their timelines (2.0: twice as fast)."""
     bare_paths: bool = True
     """Also serve /v1/... paths without /v1 (seed 004 documents /chat/completions)."""

@@ -1,11 +1,13 @@
 """Per-request choices a client makes through the ``Prefer`` header (as Prism does).
 
-``Prefer: example=tool-call, code=429, ttfe-ms=300, interval-ms=40``
+``Prefer: example=tool-call, code=429, ttfe-ms=300, interval-ms=40, task=failure``
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from mockserver.tasks import SCENARIOS
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +18,7 @@ class Preferences:
     code: int | None = None
     ttfe: float | None = None
     interval: float | None = None
+    task: str | None = None
 
 
 class PreferError(ValueError):
@@ -42,4 +45,9 @@ def parse_prefer(header: str | None) -> Preferences:
     for name, v in (("ttfe-ms", ttfe), ("interval-ms", interval)):
         if v is not None and not 0 <= v <= 60:
             raise PreferError(f"Prefer header: {name} must be between 0 and 60000")
-    return Preferences(example=values.get("example"), code=code, ttfe=ttfe, interval=interval)
+    task = values.get("task")
+    if task is not None and task not in SCENARIOS:
+        raise PreferError(f"Prefer header: task={task} is not one of {', '.join(SCENARIOS)}")
+    return Preferences(
+        example=values.get("example"), code=code, ttfe=ttfe, interval=interval, task=task
+    )

@@ -72,6 +72,13 @@ def main() -> None:
     help="Larger request bodies get a 413.",
 )
 @click.option(
+    "--task-speed",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.01, 1000),
+    help="How fast async tasks progress (2 = twice as fast).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -86,6 +93,7 @@ def serve(
     ttfe_ms: float,
     interval_ms: float,
     max_body_bytes: int,
+    task_speed: float,
     log_level: str,
     contract_dirs: tuple[str, ...],
 ) -> None:
@@ -101,6 +109,7 @@ def serve(
         ttfe=ttfe_ms / 1000,
         interval=interval_ms / 1000,
         max_body_bytes=max_body_bytes,
+        task_speed=task_speed,
     )
     os.environ[ENV_VAR] = dump_config(config, list(contract_dirs))
     keys = f"{len(api_keys)} configured key(s)" if api_keys else "any non-empty key"

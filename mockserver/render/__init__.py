@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mockserver.render import chat, completions, embeddings, static
-from mockserver.render.context import Event, RenderContext
+from mockserver.render import chat, completions, embeddings, static, task
+from mockserver.render.context import Event, RenderContext, RenderError
 
 JsonRenderer = Callable[[RenderContext], Any]
 StreamRenderer = Callable[[RenderContext], list[Event]]
@@ -22,6 +22,8 @@ JSON_RENDERERS: dict[str, JsonRenderer] = {
     "chat.completion": chat.render_json,
     "text_completion": completions.render_json,
     "embeddings": embeddings.render_json,
+    "task.submit": task.render_submit,
+    "task.poll": task.render_poll,
 }
 
 STREAM_RENDERERS: dict[str, StreamRenderer] = {
@@ -30,4 +32,4 @@ STREAM_RENDERERS: dict[str, StreamRenderer] = {
     "text_completion.chunk": completions.render_stream,
 }
 
-__all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "RenderContext"]
+__all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "RenderContext", "RenderError"]

@@ -11,6 +11,15 @@ from contracts.model import Example, Operation
 from contracts.validation import Validators
 
 
+class RenderError(Exception):
+    """The request cannot be answered as asked (e.g. an unknown task id): status and message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """One server-sent event: an optional name and its JSON payload (or a raw data string)."""
@@ -30,6 +39,9 @@ class RenderContext:
     path_params: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
     now: int = field(default_factory=lambda: int(time.time()))
+    base_url: str = "http://127.0.0.1"
+    scenario: str = "success"
+    task_speed: float = 1.0
 
     def fresh_id(self, prefix: str) -> str:
         """A new id in the provider's style, e.g. ``chatcmpl-<24 chars>``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,4 +53,6 @@ def test_no_server_errors(contracts: ContractSet, tmp_path: Path) -> None:
         )
     tail = result.stdout[-6000:]
     assert result.returncode == 0, tail
-    assert "No issues found" in result.stdout, tail
+    # Warnings may remain (random task ids are rightly 404); every generated case must pass.
+    counts = re.search(r"(\d+) generated, (\d+) passed\n", result.stdout)
+    assert counts and counts.group(1) == counts.group(2) and int(counts.group(1)) > 1000, tail
