@@ -6,6 +6,7 @@ suites every response and stream event, so validation sits on hot paths.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -51,15 +52,19 @@ def format_path(path: tuple[str | int, ...] | list[str | int]) -> str:
 class Validators:
     """Compiles schemas that may ``$ref`` the shared components, and validates instances."""
 
-    def __init__(self, components: Mapping[str, Any]) -> None:
+    def __init__(self, components: Mapping[str, Any], cache_size: int = 1024) -> None:
         self._components = dict(components)
-        self._cache: dict[bytes, Any] = {}
+        # Bounded: the mock also compiles schemas that requests bring (tool parameters).
+        self._cache: OrderedDict[bytes, Any] = OrderedDict()
+        self._cache_size = cache_size
 
     def compile(self, schema: Any) -> Any:
-        """A compiled validator for ``schema`` (cached by the schema's canonical bytes)."""
+        """A compiled validator for ``schema`` (LRU-cached by the schema's canonical bytes)."""
         key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
         validator = self._cache.get(key)
-        if validator is None:
+        if validator is not None:
+            self._cache.move_to_end(key)
+        else:
             root = {
                 "$schema": "https://json-schema.org/draft/2020-12/schema",
                 "allOf": [schema],
@@ -67,6 +72,8 @@ class Validators:
             }
             validator = jsonschema_rs.Draft202012Validator(root)
             self._cache[key] = validator
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return validator
 
     def problems(self, schema: Any, instance: Any, limit: int = 5) -> list[Problem]:

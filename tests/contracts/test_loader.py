@@ -151,3 +151,12 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     write(tmp_path, "demo.ping", {**GOOD, "errors": {"envelope": "nope"}})
     write(tmp_path, "demo.pong", {**GOOD, "id": "demo.pong", "method": "FETCH"})
     assert len(problems(tmp_path)) == 2
+
+
+def test_validator_cache_is_bounded() -> None:
+    from contracts.validation import Validators
+
+    v = Validators({}, cache_size=3)
+    for n in range(10):
+        assert v.is_valid({"type": "integer", "minimum": n}, 100)
+    assert len(v._cache) == 3
