@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import orjson
@@ -29,8 +29,15 @@ from mockserver.config import MockConfig
 from mockserver.errors import error_response
 from mockserver.files import FILES_PREFIX, render_file
 from mockserver.prefer import Preferences, PreferError, parse_prefer
-from mockserver.render import JSON_RENDERERS, STREAM_RENDERERS, Event, RenderContext, RenderError
-from mockserver.requests import BodyError, read_body
+from mockserver.render import (
+    JSON_RENDERERS,
+    STREAM_RENDERERS,
+    Event,
+    Raw,
+    RenderContext,
+    RenderError,
+)
+from mockserver.requests import BodyError, read_body, validation_view
 from mockserver.routing import Router
 
 log = logging.getLogger("relaykit.mock")
@@ -49,6 +56,7 @@ class MockRelay:
         self.router = Router(contracts.operations, bare_paths=config.bare_paths)
         self.validators = Validators(contracts.components)
         self.default_envelope = contracts.envelopes["openai"]
+        self._jobs: set[asyncio.Task[None]] = set()
 
     async def handle(self, request: Request) -> Response:
         """Answer one request (the app's only endpoint)."""
@@ -72,7 +80,7 @@ class MockRelay:
             return error_response(envelope, 401, message, code="invalid_api_key" if key else None)
         try:
             prefs = parse_prefer(request.headers.get("prefer"))
-            body = await read_body(
+            body, uploads = await read_body(
                 request, candidates[0].request.content_type, self.config.max_body_bytes
             )
         except PreferError as exc:
@@ -81,8 +89,9 @@ class MockRelay:
             return error_response(envelope, exc.status, exc.message, param=exc.param)
         op = select(candidates, body) or rank(candidates)[-1]
         headers = {"X-Relaykit-Operation": op.id, "X-Request-Id": secrets.token_hex(12)}
-        if op.request.content_type == "application/json" and op.request.schema is not None:
-            problems = self.validators.problems(op.request.schema, body, limit=1)
+        view = validation_view(op, body)
+        if view is not None and op.request.schema is not None:
+            problems = self.validators.problems(op.request.schema, view, limit=1)
             if problems:
                 p = problems[0]
                 return error_response(
@@ -107,6 +116,7 @@ class MockRelay:
             base_url=str(request.base_url),
             scenario=prefs.task or "success",
             task_speed=self.config.task_speed,
+            uploads=uploads,
         )
         try:
             if wants_stream:
@@ -125,12 +135,27 @@ class MockRelay:
                 code="relaykit_mock_bug",
                 headers=headers,
             )
+        for job in ctx.after:
+            self._spawn(job())
+        if isinstance(payload, Raw):
+            return Response(
+                payload.body,
+                status_code=payload.status or op.response.status,
+                media_type=payload.media_type,
+                headers=headers,
+            )
         return Response(
             orjson.dumps(payload),
             status_code=op.response.status,
             media_type=op.response.content_type,
             headers=headers,
         )
+
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        """Run a job after the response (task callbacks), keeping a reference until it ends."""
+        running = asyncio.get_running_loop().create_task(job)
+        self._jobs.add(running)
+        running.add_done_callback(self._jobs.discard)
 
     def _file(self, name: str) -> Response:
         served = render_file(name) if "/" not in name else None

@@ -9,6 +9,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.types import Message
 
+from contracts.model import Operation
+
 
 class BodyError(Exception):
     """The body cannot be used: too large (413) or malformed (400)."""
@@ -35,11 +37,13 @@ async def read_raw(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_body(request: Request, content_type: str, limit: int) -> Any:
-    """The parsed body: a JSON object, a form as a dict, or None for body-less operations."""
+async def read_body(
+    request: Request, content_type: str, limit: int
+) -> tuple[Any, dict[str, bytes]]:
+    """The parsed body (a JSON object, a form as a dict, or None) and any uploaded files' bytes."""
     raw = await read_raw(request, limit)
     if content_type == "none" or request.method == "GET":
-        return None
+        return None, {}
     if content_type == "multipart/form-data":
         return await _form(request, raw)
     if not raw.strip():
@@ -50,10 +54,20 @@ async def read_body(request: Request, content_type: str, limit: int) -> Any:
         raise BodyError(400, f"We could not parse the JSON body of your request: {exc}.") from None
     if not isinstance(body, dict):
         raise BodyError(400, "The JSON body of your request must be an object.")
-    return body
+    return body, {}
 
 
-async def _form(request: Request, raw: bytes) -> dict[str, Any]:
+def validation_view(op: Operation, body: Any) -> Any:
+    """What the request schema is checked against; None when the body is not checked.
+
+    JSON bodies are checked as they are. Multipart forms are not checked yet.
+    """
+    if op.request.content_type == "application/json":
+        return body
+    return None
+
+
+async def _form(request: Request, raw: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
     sent = False
 
     async def replay() -> Message:
@@ -69,9 +83,11 @@ async def _form(request: Request, raw: bytes) -> dict[str, Any]:
     except Exception as exc:  # the multipart parser raises several types for bad input
         raise BodyError(400, f"Could not parse the multipart body: {exc}") from None
     out: dict[str, Any] = {}
+    uploads: dict[str, bytes] = {}
     for name, value in form.multi_items():
         if isinstance(value, UploadFile):
             data = await value.read()
+            uploads[name] = data
             out[name] = {
                 "filename": value.filename or "",
                 "content_type": value.content_type or "",
@@ -79,4 +95,4 @@ async def _form(request: Request, raw: bytes) -> dict[str, Any]:
             }
         else:
             out[name] = value
-    return out
+    return out, uploads

@@ -8,12 +8,10 @@ events the app then writes, paced, to the wire.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from mockserver.render import chat, completions, embeddings, static, task
-from mockserver.render.context import Event, RenderContext, RenderError
+from mockserver.render import audio, chat, completions, embeddings, images, static, task
+from mockserver.render.context import Event, JsonRenderer, Raw, RenderContext, RenderError
 
-JsonRenderer = Callable[[RenderContext], Any]
 StreamRenderer = Callable[[RenderContext], list[Event]]
 
 JSON_RENDERERS: dict[str, JsonRenderer] = {
@@ -24,6 +22,8 @@ JSON_RENDERERS: dict[str, JsonRenderer] = {
     "embeddings": embeddings.render_json,
     "task.submit": task.render_submit,
     "task.poll": task.render_poll,
+    **images.JSON,
+    **audio.JSON,
 }
 
 STREAM_RENDERERS: dict[str, StreamRenderer] = {
@@ -32,4 +32,4 @@ STREAM_RENDERERS: dict[str, StreamRenderer] = {
     "text_completion.chunk": completions.render_stream,
 }
 
-__all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "RenderContext", "RenderError"]
+__all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "Raw", "RenderContext", "RenderError"]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.model import Example, Operation
 from contracts.validation import Validators
+
+JsonRenderer = Callable[["RenderContext"], Any]
+"""Returns a JSON-able body, or Raw for anything else."""
 
 
 class RenderError(Exception):
@@ -18,6 +22,15 @@ class RenderError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Raw:
+    """A non-JSON answer (audio, an image, text/srt): bytes and their media type."""
+
+    body: bytes
+    media_type: str
+    status: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +55,10 @@ class RenderContext:
     base_url: str = "http://127.0.0.1"
     scenario: str = "success"
     task_speed: float = 1.0
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    """Multipart file fields: field name -> the file's bytes."""
+    after: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    """Jobs the app runs in the background once the response is sent (e.g. task callbacks)."""
 
     def fresh_id(self, prefix: str) -> str:
         """A new id in the provider's style, e.g. ``chatcmpl-<24 chars>``."""
