@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import tempfile
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
@@ -57,6 +58,7 @@ class MockRelay:
         self.validators = Validators(contracts.components)
         self.default_envelope = contracts.envelopes["openai"]
         self._jobs: set[asyncio.Task[None]] = set()
+        self.state_dir = config.state_dir or tempfile.mkdtemp(prefix="relaykit-mock-")
 
     async def handle(self, request: Request) -> Response:
         """Answer one request (the app's only endpoint)."""
@@ -117,6 +119,7 @@ class MockRelay:
             scenario=prefs.task or "success",
             task_speed=self.config.task_speed,
             uploads=uploads,
+            state_dir=self.state_dir,
         )
         try:
             if wants_stream:

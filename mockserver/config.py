@@ -19,6 +19,9 @@ class MockConfig:
     """Delay between two events of a stream."""
     max_events: int = 10_000
     """A stream never writes more events than this."""
+    state_dir: str = ""
+    """Where state shared by worker processes lives (cancelled and submitted tasks); a fresh
+    temporary directory when empty."""
     task_speed: float = 1.0
     """How fast async tasks move along their timelines (2.0: twice as fast)."""
     bare_paths: bool = True

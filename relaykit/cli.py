@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -111,6 +113,8 @@ def serve(
         max_body_bytes=max_body_bytes,
         task_speed=task_speed,
     )
+    if not config.state_dir:  # one directory for all workers, made before they start
+        config = dataclasses.replace(config, state_dir=tempfile.mkdtemp(prefix="relaykit-mock-"))
     os.environ[ENV_VAR] = dump_config(config, list(contract_dirs))
     keys = f"{len(api_keys)} configured key(s)" if api_keys else "any non-empty key"
     click.echo(

@@ -55,6 +55,8 @@ class RenderContext:
     base_url: str = "http://127.0.0.1"
     scenario: str = "success"
     task_speed: float = 1.0
+    state_dir: str = ""
+    """A directory shared by all worker processes, for state the id cannot carry."""
     uploads: dict[str, bytes] = field(default_factory=dict)
     """Multipart file fields: field name -> the file's bytes."""
     after: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
