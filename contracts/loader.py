@@ -30,6 +30,7 @@ from contracts.model import (
     SeedRef,
     StreamSpec,
 )
+from contracts.paths import PrefixAlias
 from contracts.validation import REF_PREFIX, Validators, format_path, iter_refs
 
 HERE = Path(__file__).resolve().parent
@@ -37,6 +38,7 @@ OPERATIONS_DIR = HERE / "operations"
 SCHEMAS_DIR = HERE / "schemas"
 ENVELOPES_FILE = HERE / "envelopes.yaml"
 META_SCHEMA_FILE = HERE / "contract.schema.yaml"
+PREFIXES_FILE = HERE / "prefixes.yaml"
 
 
 class ContractError(Exception):
@@ -96,6 +98,15 @@ def load_envelopes(path: Path = ENVELOPES_FILE) -> dict[str, Envelope]:
     }
 
 
+def load_prefix_aliases(path: Path = PREFIXES_FILE) -> tuple[PrefixAlias, ...]:
+    """The path prefixes relays use in front of documented paths."""
+    data = _read_yaml(path) or []
+    try:
+        return tuple(PrefixAlias(**item) for item in data)
+    except TypeError as exc:
+        raise ContractError([f"{path}: expected items of alias, target, meaning: {exc}"]) from None
+
+
 def contract_files(dirs: Iterable[Path]) -> list[Path]:
     """Every ``*.yaml`` below the given directories, sorted for a stable load order."""
     files: list[Path] = []
@@ -125,6 +136,7 @@ def load_contracts(dirs: Iterable[Path] | None = None) -> ContractSet:
         operations=tuple(operations),
         components=components,
         envelopes=envelopes,
+        prefix_aliases=load_prefix_aliases(),
         _by_id={op.id: op for op in operations},
     )
 

@@ -10,6 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from contracts.paths import PrefixAlias
+
 JSON = Any
 Framing = Literal["sse-data", "sse-named"]
 
@@ -216,6 +218,7 @@ class ContractSet:
     operations: tuple[Operation, ...]
     components: Mapping[str, JSON]
     envelopes: Mapping[str, Envelope]
+    prefix_aliases: tuple[PrefixAlias, ...] = ()
     _by_id: Mapping[str, Operation] = field(default_factory=dict, repr=False)
 
     def __iter__(self) -> Iterator[Operation]:

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from contracts.loader import default_contracts
 from contracts.model import ContractSet, Example, Operation
 from contracts.openapi import to_openapi
+from contracts.paths import PrefixMap, unalias
 from contracts.selection import rank, select
 from contracts.validation import Validators
 from mockserver.auth import is_authorised, presented_key
@@ -57,6 +58,7 @@ class MockRelay:
         self.router = Router(contracts.operations, bare_paths=config.bare_paths)
         self.validators = Validators(contracts.components)
         self.default_envelope = contracts.envelopes["openai"]
+        self.path_map = PrefixMap(config.path_map)
         self._jobs: set[asyncio.Task[None]] = set()
         self.state_dir = config.state_dir or tempfile.mkdtemp(prefix="relaykit-mock-")
 
@@ -69,7 +71,13 @@ class MockRelay:
             return _json(to_openapi(self.contracts))
         if path.startswith(FILES_PREFIX):
             return self._file(path[len(FILES_PREFIX) :])
-        match = self.router.find(path)
+        route_path = self.path_map.to_contract(path) or path
+        match = self.router.find(route_path)
+        alias = None
+        if match.route is None:
+            unaliased, alias = unalias(route_path, self.contracts.prefix_aliases)
+            if alias is not None:
+                match = self.router.find(unaliased)
         method = "GET" if request.method == "HEAD" else request.method
         candidates = match.operations(method)
         if not candidates:
@@ -91,6 +99,8 @@ class MockRelay:
             return error_response(envelope, exc.status, exc.message, param=exc.param)
         op = select(candidates, body) or rank(candidates)[-1]
         headers = {"X-Relaykit-Operation": op.id, "X-Request-Id": secrets.token_hex(12)}
+        if alias is not None:
+            headers["X-Relaykit-Prefix"] = f"{alias.alias} ({alias.meaning})"
         view = validation_view(op, body)
         if view is not None and op.request.schema is not None:
             problems = self.validators.problems(op.request.schema, view, limit=1)

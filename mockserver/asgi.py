@@ -34,5 +34,6 @@ def app_from_env() -> Starlette:
     data = json.loads(os.environ.get(ENV_VAR, "{}"))
     dirs = data.pop("contract_dirs", [])
     data["api_keys"] = frozenset(data.get("api_keys", []))
+    data["path_map"] = tuple(tuple(pair) for pair in data.get("path_map", []))
     contracts = load_contracts([Path(d) for d in dirs]) if dirs else default_contracts()
     return create_app(contracts, MockConfig(**data))

@@ -19,6 +19,8 @@ class MockConfig:
     """Delay between two events of a stream."""
     max_events: int = 10_000
     """A stream never writes more events than this."""
+    path_map: tuple[tuple[str, str], ...] = ()
+    """(contract prefix, relay prefix) pairs: serve the contract's paths under the relay's."""
     state_dir: str = ""
     """Where state shared by worker processes lives (cancelled and submitted tasks); a fresh
     temporary directory when empty."""

@@ -13,6 +13,7 @@ import click
 
 from contracts.loader import ContractError, default_contracts, load_contracts
 from contracts.model import ContractSet
+from contracts.paths import PrefixMap
 
 
 def _contracts(dirs: tuple[str, ...]) -> ContractSet:
@@ -23,6 +24,13 @@ def _contracts(dirs: tuple[str, ...]) -> ContractSet:
         for line in exc.problems:
             click.echo(f"  {line}", err=True)
         sys.exit(2)
+
+
+def _path_map(specs: tuple[str, ...]) -> PrefixMap:
+    try:
+        return PrefixMap.parse(specs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--path-map") from None
 
 
 contracts_option = click.option(
@@ -74,6 +82,13 @@ def main() -> None:
     help="Larger request bodies get a 413.",
 )
 @click.option(
+    "--path-map",
+    "path_map",
+    multiple=True,
+    metavar="CONTRACT_PREFIX=RELAY_PREFIX",
+    help="Serve documented paths under the relay's own prefix, e.g. /suno/submit=/suno/v1.",
+)
+@click.option(
     "--task-speed",
     default=1.0,
     show_default=True,
@@ -95,6 +110,7 @@ def serve(
     ttfe_ms: float,
     interval_ms: float,
     max_body_bytes: int,
+    path_map: tuple[str, ...],
     task_speed: float,
     log_level: str,
     contract_dirs: tuple[str, ...],
@@ -112,6 +128,7 @@ def serve(
         interval=interval_ms / 1000,
         max_body_bytes=max_body_bytes,
         task_speed=task_speed,
+        path_map=_path_map(path_map).pairs,
     )
     if not config.state_dir:  # one directory for all workers, made before they start
         config = dataclasses.replace(config, state_dir=tempfile.mkdtemp(prefix="relaykit-mock-"))

@@ -1,0 +1,29 @@
+"""Path prefixes: relay aliases and user remaps, both ways."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.model import ContractSet
+from contracts.paths import PrefixMap, unalias
+
+
+def test_prefix_map_both_ways() -> None:
+    m = PrefixMap.parse(["/suno/submit=/suno/v1", "suno=/audio/suno/"])
+    assert m.to_contract("/suno/v1/music") == "/suno/submit/music"
+    assert m.to_relay("/suno/submit/music") == "/suno/v1/music"
+    assert m.to_contract("/audio/suno/fetch/1") == "/suno/fetch/1"
+    assert m.to_contract("/suno/v1x/music") is None
+    assert m.to_relay("/mj/submit/imagine") == "/mj/submit/imagine"
+
+
+@pytest.mark.parametrize("spec", ["/suno/submit", "=/x", "/x=", "/=/"])
+def test_malformed_map_is_refused(spec: str) -> None:
+    with pytest.raises(ValueError, match="CONTRACT_PREFIX=RELAY_PREFIX"):
+        PrefixMap.parse([spec])
+
+
+def test_mj_speed_modes_are_shipped_aliases(contracts: ContractSet) -> None:
+    path, alias = unalias("/mj-fast/mj/submit/imagine", contracts.prefix_aliases)
+    assert path == "/mj/submit/imagine" and alias is not None and "fast" in alias.meaning
+    assert unalias("/mj/submit/imagine", contracts.prefix_aliases) == ("/mj/submit/imagine", None)
