@@ -83,7 +83,12 @@ class Validators:
             return []
         found: list[Problem] = []
         for err in validator.iter_errors(instance):
-            found.append(Problem(tuple(err.instance_path), _short(err.message)))
+            path = tuple(err.instance_path)
+            required = isinstance(err.kind, jsonschema_rs.ValidationErrorKind.Required)
+            missing = getattr(err.kind, "property", None) if required else None
+            if isinstance(missing, str):  # a missing field is the param at fault, not its parent
+                path = (*path, missing)
+            found.append(Problem(path, _short(err.message)))
             if len(found) >= limit:
                 break
         found.sort(key=lambda p: len(p.path), reverse=True)

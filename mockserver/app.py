@@ -130,6 +130,7 @@ class MockRelay:
             task_speed=self.config.task_speed,
             uploads=uploads,
             state_dir=self.state_dir,
+            contracts=self.contracts,
         )
         try:
             if wants_stream:
@@ -138,7 +139,9 @@ class MockRelay:
                 return self._stream(op, events, prefs, headers)
             payload = JSON_RENDERERS[op.response.render](ctx)
         except RenderError as exc:
-            return error_response(envelope, exc.status, exc.message, headers=headers)
+            return error_response(
+                envelope, exc.status, exc.message, param=exc.param, headers=headers
+            )
         except Exception as exc:  # a renderer bug must still answer in the envelope
             log.exception("renderer failed for %s", op.id)
             return error_response(
@@ -169,6 +172,14 @@ class MockRelay:
         running = asyncio.get_running_loop().create_task(job)
         self._jobs.add(running)
         running.add_done_callback(self._jobs.discard)
+
+    def serves(self, op: Operation) -> bool:
+        """True when a request to the operation's path and method reaches a renderer it has."""
+        if not self.router.find(op.path).operations(op.method):
+            return False
+        if op.stream is not None and op.stream.render not in STREAM_RENDERERS:
+            return False
+        return op.response.render in JSON_RENDERERS
 
     def _file(self, name: str) -> Response:
         served = render_file(name) if "/" not in name else None

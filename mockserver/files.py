@@ -1,19 +1,40 @@
 """Result files the mock serves at /_relaykit/files/<name>: real, decodable bytes.
 
-PNG images are drawn here (a gradient, sized by the name's ``-WxH`` suffix or 512x512); MP3 is a
-run of silent MPEG-1 Layer III frames. Other kinds are not served yet.
+PNG images are drawn here (a gradient, sized by the name's ``-WxH`` suffix or 512x512). Audio
+and video come from the small files in mockserver/assets/ (made by bench/make_assets.sh): half
+a second of silence per audio format, one second of 64x64 video. The kind is the extension.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import zlib
+from pathlib import Path
 
 FILES_PREFIX = "/_relaykit/files/"
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 _SIZE = re.compile(r"-(\d{1,4})x(\d{1,4})\.")
 MAX_SIDE = 2048
-SERVED_KINDS = ("png", "jpg", "jpeg", "webp", "mp3")
+IMAGE_KINDS = ("png", "jpg", "jpeg", "webp")
+
+MEDIA: dict[str, tuple[str, str]] = {
+    "mp3": ("silence.mp3", "audio/mpeg"),
+    "opus": ("silence.opus", "audio/ogg"),
+    "ogg": ("silence.opus", "audio/ogg"),
+    "oga": ("silence.opus", "audio/ogg"),
+    "aac": ("silence.aac", "audio/aac"),
+    "flac": ("silence.flac", "audio/flac"),
+    "wav": ("silence.wav", "audio/wav"),
+    "pcm": ("silence.pcm", "audio/pcm"),
+    "mp4": ("clip.mp4", "video/mp4"),
+    "webm": ("clip.webm", "video/webm"),
+}
+"""Extension -> (asset file, content type) for the kinds served from mockserver/assets/."""
+
+SERVED_KINDS = (*IMAGE_KINDS, *MEDIA)
+"""Every extension /_relaykit/files/ serves; other kinds keep their documented URL."""
 
 
 def png(width: int, height: int) -> bytes:
@@ -46,13 +67,21 @@ def mp3(seconds: float = 1.0) -> bytes:
     return frame * max(1, int(seconds * 44100 / 1152))
 
 
+@functools.cache
+def asset(kind: str) -> tuple[bytes, str]:
+    """The bytes and content type of the shipped media file for an extension in MEDIA."""
+    name, media_type = MEDIA[kind]
+    return (ASSETS_DIR / name).read_bytes(), media_type
+
+
 def render_file(name: str) -> tuple[bytes, str] | None:
     """The bytes and content type for a file name, or None when the kind is not served."""
     lower = name.lower()
-    if lower.endswith((".png", ".jpg", ".jpeg", ".webp")):
+    kind = lower.rsplit(".", 1)[-1] if "." in lower else ""
+    if kind in IMAGE_KINDS:
         m = _SIZE.search(lower)
         w, h = (int(m.group(1)), int(m.group(2))) if m else (512, 512)
         return png(min(max(w, 1), MAX_SIDE), min(max(h, 1), MAX_SIDE)), "image/png"
-    if lower.endswith(".mp3"):
-        return mp3(), "audio/mpeg"
+    if kind in MEDIA:
+        return asset(kind)
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.types import Message
 
 from contracts.model import Operation
+from mockserver.formview import form_view, shipped_components
 
 
 class BodyError(Exception):
@@ -40,7 +42,11 @@ async def read_raw(request: Request, limit: int) -> bytes:
 async def read_body(
     request: Request, content_type: str, limit: int
 ) -> tuple[Any, dict[str, bytes]]:
-    """The parsed body (a JSON object, a form as a dict, or None) and any uploaded files' bytes."""
+    """The parsed body (a JSON object, a form as a dict, or None) and any uploaded files' bytes.
+
+    In a form, a file is described as {filename, content_type, size} and a field sent several
+    times is the list of its values.
+    """
     raw = await read_raw(request, limit)
     if content_type == "none" or request.method == "GET":
         return None, {}
@@ -57,13 +63,17 @@ async def read_body(
     return body, {}
 
 
-def validation_view(op: Operation, body: Any) -> Any:
+def validation_view(op: Operation, body: Any, components: Mapping[str, Any] | None = None) -> Any:
     """What the request schema is checked against; None when the body is not checked.
 
-    JSON bodies are checked as they are. Multipart forms are not checked yet.
+    JSON bodies are checked as they are. Multipart forms are checked as the schema means them
+    (mockserver/formview.py): files become placeholder strings, text values take the type the
+    schema declares. ``components`` defaults to the shipped shared schemas.
     """
     if op.request.content_type == "application/json":
         return body
+    if op.request.content_type == "multipart/form-data" and isinstance(body, dict):
+        return form_view(op.request.schema, body, components or shipped_components())
     return None
 
 
@@ -84,15 +94,22 @@ async def _form(request: Request, raw: bytes) -> tuple[dict[str, Any], dict[str,
         raise BodyError(400, f"Could not parse the multipart body: {exc}") from None
     out: dict[str, Any] = {}
     uploads: dict[str, bytes] = {}
+    repeated: set[str] = set()
     for name, value in form.multi_items():
+        item: Any = value
         if isinstance(value, UploadFile):
             data = await value.read()
-            uploads[name] = data
-            out[name] = {
+            uploads[name] = data  # a repeated file field keeps its last file's bytes here
+            item = {
                 "filename": value.filename or "",
                 "content_type": value.content_type or "",
                 "size": len(data),
             }
-        else:
-            out[name] = value
+        if name not in out:
+            out[name] = item
+        elif name in repeated:
+            out[name].append(item)
+        else:  # a field sent several times (image[], file) is a list of its values
+            out[name] = [out[name], item]
+            repeated.add(name)
     return out, uploads

@@ -216,6 +216,34 @@ def contracts_list(as_json: bool, family: tuple[str, ...], contract_dirs: tuple[
     click.echo(f"{len(ops)} operations", err=True)
 
 
+@contracts_group.command("coverage")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--catalogue",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The catalogue of documented operations (default: ../shared/catalog).",
+)
+@contracts_option
+def contracts_coverage(
+    as_json: bool, catalogue: str | None, contract_dirs: tuple[str, ...]
+) -> None:
+    """Per seed: documented operations, which have a contract, which the mock serves."""
+    from contracts.coverage import DEFAULT_CATALOGUE, coverage, format_table, to_json
+    from mockserver.app import MockRelay
+    from mockserver.config import MockConfig
+
+    cs = _contracts(contract_dirs)
+    relay = MockRelay(cs, MockConfig())
+    try:
+        cov = coverage(cs, Path(catalogue) if catalogue else DEFAULT_CATALOGUE, serves=relay.serves)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        json.dumps(to_json(cov), ensure_ascii=False, indent=2) if as_json else format_table(cov)
+    )
+    sys.exit(0 if cov.complete else 1)
+
+
 @contracts_group.command("check")
 @contracts_option
 def contracts_check(contract_dirs: tuple[str, ...]) -> None:

@@ -75,3 +75,11 @@ def test_serve_with_api_keys_and_two_workers() -> None:
             model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
         )
         assert reply.choices[0].message.content
+
+
+def test_contracts_coverage_nothing_missing() -> None:
+    code, out, _ = run("contracts", "coverage")
+    assert code == 0
+    assert "119 of 119 catalogue operations have a contract, 119 served by the mock." in out
+    code, out, _ = run("contracts", "coverage", "--json")
+    assert code == 0 and json.loads(out)["complete"] is True

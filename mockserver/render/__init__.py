@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mockserver.render import audio, chat, completions, embeddings, images, static, task
+from mockserver.render import (
+    audio,
+    chat,
+    completions,
+    embeddings,
+    images,
+    static,
+    task,
+    task_list,
+)
 from mockserver.render.context import Event, JsonRenderer, Raw, RenderContext, RenderError
 
 StreamRenderer = Callable[[RenderContext], list[Event]]
@@ -20,8 +29,8 @@ JSON_RENDERERS: dict[str, JsonRenderer] = {
     "chat.completion": chat.render_json,
     "text_completion": completions.render_json,
     "embeddings": embeddings.render_json,
-    "task.submit": task.render_submit,
-    "task.poll": task.render_poll,
+    **task.JSON,
+    **task_list.JSON,
     **images.JSON,
     **audio.JSON,
 }

@@ -15,6 +15,7 @@ from itertools import zip_longest
 from typing import Any
 
 from mockserver import tokens
+from mockserver.files import FILES_PREFIX, SERVED_KINDS
 from mockserver.instances import instance_for
 from mockserver.render.context import Event, RenderContext
 
@@ -111,10 +112,38 @@ def plan_for(ctx: RenderContext) -> Plan:
     """The plan for this request: example read, then shaped by the request."""
     value = ctx.example.value if ctx.example else {}
     plan = plan_from_chunks(value) if isinstance(value, list) else plan_from_completion(value)
+    serve_links(ctx, plan)
     n = ctx.int_field("n") or 1
     base = plan.choices
     choices = [_shape(ctx, copy.deepcopy(base[i % len(base)])) for i in range(n)]
     return Plan(choices, plan.system_fingerprint)
+
+
+_PLACEHOLDER_LINK = re.compile(r"https://cdn\.relaykit\.example/[^\s()<>\[\]\"']+")
+
+
+def serve_links(ctx: RenderContext, plan: Plan) -> None:
+    """Point the examples' placeholder media links (cdn.relaykit.example) at files served here.
+
+    ``https://cdn.relaykit.example/<path>/<stem>.<ext>`` in message content becomes
+    ``<base>/_relaykit/files/<stem>-<n>.<ext>`` when files.py serves that kind; one URL keeps
+    one served URL throughout the answer. Other kinds keep the documented link.
+    """
+    served: dict[str, str] = {}
+
+    def swap(m: re.Match[str]) -> str:
+        url = m.group(0)
+        if url not in served:
+            stem, _, ext = url.split("?", 1)[0].rsplit("/", 1)[-1].rpartition(".")
+            if not stem or ext.lower() not in SERVED_KINDS:
+                return url
+            base = ctx.base_url.rstrip("/")
+            served[url] = f"{base}{FILES_PREFIX}{stem}-{len(served)}.{ext.lower()}"
+        return served[url]
+
+    for choice in plan.choices:
+        if choice.content:
+            choice.content = _PLACEHOLDER_LINK.sub(swap, choice.content)
 
 
 def _shape(ctx: RenderContext, choice: Choice) -> Choice:

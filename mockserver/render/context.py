@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.model import Example, Operation
+from contracts.model import ContractSet, Example, Operation
 from contracts.validation import Validators
 
 JsonRenderer = Callable[["RenderContext"], Any]
@@ -18,10 +18,11 @@ JsonRenderer = Callable[["RenderContext"], Any]
 class RenderError(Exception):
     """The request cannot be answered as asked (e.g. an unknown task id): status and message."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, param: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.param = param
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,8 @@ class RenderContext:
     task_speed: float = 1.0
     state_dir: str = ""
     """A directory shared by all worker processes, for state the id cannot carry."""
+    contracts: ContractSet | None = None
+    """Every loaded operation (a submit needs its poll operation)."""
     uploads: dict[str, bytes] = field(default_factory=dict)
     """Multipart file fields: field name -> the file's bytes."""
     after: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
