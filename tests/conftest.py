@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import openai
 import pytest
 
 from contracts.loader import default_contracts
@@ -36,3 +37,14 @@ def keyed_mock_url(contracts: ContractSet) -> Iterator[str]:
     config = MockConfig(api_keys=frozenset({GOOD_KEY}), ttfe=0, interval=0)
     with serve_in_thread(create_app(contracts, config)) as url:
         yield url
+
+
+@pytest.fixture()
+def client(mock_url: str) -> openai.OpenAI:
+    """The official openai SDK, strict response validation on, pointed at the mock."""
+    return openai.OpenAI(
+        base_url=f"{mock_url}/v1",
+        api_key="sk-anything",
+        _strict_response_validation=True,
+        max_retries=0,
+    )

@@ -21,16 +21,6 @@ SRT_CUE = re.compile(r"(\d+)\n(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})\
 VTT_CUE = re.compile(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(.+)")
 
 
-@pytest.fixture()
-def client(mock_url: str) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=f"{mock_url}/v1",
-        api_key="sk-audio",
-        _strict_response_validation=True,
-        max_retries=0,
-    )
-
-
 def _pcm_frames(data: bytes) -> int:
     assert len(data) % 2 == 0
     return len(data) // 2

@@ -20,16 +20,6 @@ from mockserver.render.chat import render_json
 LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
 
 
-@pytest.fixture()
-def client(mock_url: str) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=f"{mock_url}/v1",
-        api_key="sk-media",
-        _strict_response_validation=True,
-        max_retries=0,
-    )
-
-
 def _links(content: str | None, mock_url: str) -> list[str]:
     links = LINK.findall(content or "")
     assert links, content

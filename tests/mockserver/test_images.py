@@ -17,16 +17,6 @@ from contracts.validation import Validators
 from mockserver.files import png
 
 
-@pytest.fixture()
-def client(mock_url: str) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=f"{mock_url}/v1",
-        api_key="sk-images",
-        _strict_response_validation=True,
-        max_retries=0,
-    )
-
-
 def png_size(data: bytes) -> tuple[int, int]:
     """The size of a PNG whose pixel data inflates, or an AssertionError."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:16]

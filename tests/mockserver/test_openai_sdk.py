@@ -27,16 +27,6 @@ WEATHER_TOOL = {
 USER = [{"role": "user", "content": "Say hello."}]
 
 
-@pytest.fixture()
-def client(mock_url: str) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=f"{mock_url}/v1",
-        api_key="sk-anything",
-        _strict_response_validation=True,
-        max_retries=0,
-    )
-
-
 def test_chat_non_stream(client: openai.OpenAI) -> None:
     r = client.chat.completions.create(model="gpt-4o-mini", messages=USER)
     assert r.object == "chat.completion" and r.model == "gpt-4o-mini"
