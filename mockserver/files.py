@@ -33,7 +33,7 @@ MEDIA: dict[str, tuple[str, str]] = {
 }
 """Extension -> (asset file, content type) for the kinds served from mockserver/assets/."""
 
-SERVED_KINDS = (*IMAGE_KINDS, *MEDIA)
+SERVED_KINDS = (*IMAGE_KINDS, "svg", *MEDIA)
 """Every extension /_relaykit/files/ serves; other kinds keep their documented URL."""
 
 
@@ -61,6 +61,16 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
+def svg(width: int, height: int) -> bytes:
+    """A small valid SVG document of this size (vector results)."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}"><rect width="100%" height="100%" fill="#1e3c78"/>'
+        f'<circle cx="{width // 2}" cy="{height // 2}" r="{min(width, height) // 3}" '
+        f'fill="#f0b428"/></svg>'
+    ).encode()
+
+
 def mp3(seconds: float = 1.0) -> bytes:
     """Silent MPEG-1 Layer III at 128 kbit/s, 44.1 kHz: 417-byte frames, zeroed side info."""
     frame = b"\xff\xfb\x90\x44" + bytes(413)
@@ -82,6 +92,10 @@ def render_file(name: str) -> tuple[bytes, str] | None:
         m = _SIZE.search(lower)
         w, h = (int(m.group(1)), int(m.group(2))) if m else (512, 512)
         return png(min(max(w, 1), MAX_SIDE), min(max(h, 1), MAX_SIDE)), "image/png"
+    if kind == "svg":
+        m = _SIZE.search(lower)
+        w, h = (int(m.group(1)), int(m.group(2))) if m else (512, 512)
+        return svg(min(max(w, 1), MAX_SIDE), min(max(h, 1), MAX_SIDE)), "image/svg+xml"
     if kind in MEDIA:
         return asset(kind)
     return None

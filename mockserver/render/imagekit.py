@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.model import Example
-from mockserver.files import FILES_PREFIX, MAX_SIDE, png
+from mockserver.files import FILES_PREFIX, MAX_SIDE, png, svg
 from mockserver.formview import is_binary, property_schemas, schema_default, shipped_components
 from mockserver.render.context import RenderContext, RenderError
 from mockserver.requests import validation_view
@@ -77,19 +77,11 @@ def png_b64(width: int, height: int) -> str:
     return base64.b64encode(png(width, height)).decode()
 
 
-def svg(width: int, height: int) -> bytes:
-    """A small valid SVG document of this size (vector results)."""
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}"><rect width="100%" height="100%" fill="#1e3c78"/>'
-        f'<circle cx="{width // 2}" cy="{height // 2}" r="{min(width, height) // 3}" '
-        f'fill="#f0b428"/></svg>'
-    ).encode()
-
-
-def served_url(ctx: RenderContext, size: tuple[int, int], tag: str = "img") -> str:
-    """A fresh URL under /_relaykit/files/ that downloads a PNG of this size."""
-    name = f"{ctx.fresh_id(f'rk{tag}')}-{size[0]}x{size[1]}.png"
+def served_url(
+    ctx: RenderContext, size: tuple[int, int], tag: str = "img", kind: str = "png"
+) -> str:
+    """A fresh URL under /_relaykit/files/ that downloads an image (PNG or SVG) of this size."""
+    name = f"{ctx.fresh_id(f'rk{tag}')}-{size[0]}x{size[1]}.{kind}"
     return f"{ctx.base_url.rstrip('/')}{FILES_PREFIX}{name}"
 
 
@@ -106,14 +98,16 @@ def image_payload(
 ) -> dict[str, str]:
     """``{url}`` or ``{b64_json}`` for one image in the documented kind.
 
-    Raster kinds (and no documented URL) are a PNG of ``size``, served or inline. SVG results
-    keep the documented URL (the mock does not serve SVG files yet) or, inline, a real SVG.
+    Raster kinds (and no documented URL) are a PNG of ``size``, SVG results an SVG of ``size``,
+    served or inline; other kinds keep their documented URL.
     """
     vector = url_kind(documented_url) == "svg"
     if b64:
         data = base64.b64encode(svg(*size)).decode() if vector else png_b64(*size)
         return {"b64_json": data}
-    if vector or (documented_url and url_kind(documented_url) not in ("", *RASTER_KINDS)):
+    if vector:
+        return {"url": served_url(ctx, size, tag, kind="svg")}
+    if documented_url and url_kind(documented_url) not in ("", *RASTER_KINDS):
         return {"url": str(documented_url)}
     return {"url": served_url(ctx, size, tag)}
 

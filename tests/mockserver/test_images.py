@@ -104,14 +104,17 @@ def test_other_model_families_through_generations(
         assert len({i["image_id"] for i in body["metadata"]["images"]}) == 2
 
 
-def test_recraft_vector_style_keeps_the_documented_svg_url(mock_url: str) -> None:
+def test_recraft_vector_style_gives_a_served_svg(mock_url: str) -> None:
     r = httpx.post(
         f"{mock_url}/v1/images/generations",
         json={"model": "recraftv3", "prompt": "a logo", "style": "vector_illustration"},
         headers={"Authorization": "Bearer sk-x"},
     )
     assert r.status_code == 200
-    assert r.json()["data"][0]["url"].endswith(".svg")  # SVG files are not served yet
+    url = r.json()["data"][0]["url"]
+    assert url.startswith(mock_url) and url.endswith(".svg")
+    svg = httpx.get(url)
+    assert svg.headers["content-type"] == "image/svg+xml" and svg.content.startswith(b"<svg ")
 
 
 def test_a_size_the_mock_cannot_draw_is_a_400(client: openai.OpenAI) -> None:

@@ -129,11 +129,11 @@ def test_recraft_image_tools(
     assert r.status_code == 400 and "'file'" in r.text
 
 
-def test_recraft_vectorize_keeps_the_documented_svg(
-    http: httpx.Client, contracts: ContractSet
-) -> None:
+def test_recraft_vectorize_gives_a_served_svg(http: httpx.Client, contracts: ContractSet) -> None:
     body = valid(contracts, http.post("/recraft/v1/images/vectorize", files={"file": IMAGE}))
-    assert body["image"]["url"].endswith(".svg")
+    svg = http.get(body["image"]["url"])
+    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+    assert svg.content.startswith(b"<svg ")
 
 
 @pytest.mark.parametrize("model", ["ultra", "core", "sd3"])
