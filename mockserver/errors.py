@@ -10,6 +10,16 @@ from starlette.responses import Response
 from contracts.model import Envelope
 
 
+class MockError(Exception):
+    """A request the mock answers with an error in the envelope: status, message, param."""
+
+    def __init__(self, status: int, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.param = param
+
+
 def error_body(
     envelope: Envelope,
     status: int,

@@ -11,17 +11,12 @@ from starlette.requests import Request
 from starlette.types import Message
 
 from contracts.model import Operation
+from mockserver.errors import MockError
 from mockserver.formview import form_view, shipped_components
 
 
-class BodyError(Exception):
+class BodyError(MockError):
     """The body cannot be used: too large (413) or malformed (400)."""
-
-    def __init__(self, status: int, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.param = param
 
 
 async def read_raw(request: Request, limit: int) -> bytes:

@@ -42,8 +42,7 @@ class FileError(RenderError):
     """A 400 about the uploaded ``file`` part: missing, or not audio."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(400, message)
-        self.param = "file"
+        super().__init__(400, message, param="file")
 
 
 def audio_kind(data: bytes) -> str | None:

@@ -10,19 +10,14 @@ from typing import Any
 
 from contracts.model import ContractSet, Example, Operation
 from contracts.validation import Validators
+from mockserver.errors import MockError
 
 JsonRenderer = Callable[["RenderContext"], Any]
 """Returns a JSON-able body, or Raw for anything else."""
 
 
-class RenderError(Exception):
-    """The request cannot be answered as asked (e.g. an unknown task id): status and message."""
-
-    def __init__(self, status: int, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.param = param
+class RenderError(MockError):
+    """The request cannot be answered as asked (e.g. an unknown task id)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,8 @@ def test_no_server_errors(contracts: ContractSet, tmp_path: Path) -> None:
                 "--no-color",
                 "--workers",
                 "2",
+                "--request-timeout",
+                "60",
                 "--suppress-health-check",
                 "all",
             ],
