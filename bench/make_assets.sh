@@ -1,5 +1,5 @@
 #!/usr/bin/env sh
-# Regenerate the small media files the mock serves (mockserver/assets/), with ffmpeg.
+# Regenerate the small media files the mock serves (contracts/media/), with ffmpeg.
 #
 #   sh bench/make_assets.sh            # needs ffmpeg with libmp3lame, libopus, libx264, libvpx
 #
@@ -8,7 +8,7 @@
 # (pcm is raw signed 16-bit little-endian at 24 kHz, what OpenAI's response_format pcm is).
 # Video is one second of a 64x64 test pattern. -bitexact and no metadata keep reruns identical.
 set -eu
-out="$(dirname "$0")/../mockserver/assets"
+out="$(dirname "$0")/../contracts/media"
 mkdir -p "$out"
 silence="anullsrc=r=24000:cl=mono"
 ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }

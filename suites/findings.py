@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -22,23 +22,49 @@ class Outcome(StrEnum):
     """It ran but the evidence cannot decide."""
 
 
+SEVERITY = (Outcome.ERROR, Outcome.FAIL, Outcome.INCONCLUSIVE, Outcome.PASS, Outcome.SKIP)
+"""Worst first: the order in which outcomes of one check over several requests combine."""
+
+
 @dataclass(slots=True)
 class Finding:
-    """One check's result for one operation."""
+    """One check's result for one operation, from one request (or none, for a skip).
+
+    ``request`` is already redacted; ``response`` holds the status, a few headers and a bounded
+    excerpt; ``events`` is a stream's timeline (arrival seconds, event name, data excerpt).
+    """
 
     operation_id: str
     check_id: str
     outcome: Outcome
     message: str
+    source: str = ""
+    """Which request produced it: ``example:<name>``, ``property#<i>``, ``negative``..."""
     request: dict[str, Any] | None = None
-    response_excerpt: str = ""
+    response: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for the run record."""
+        data = asdict(self)
+        data["outcome"] = self.outcome.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        """The inverse of to_json."""
+        return cls(**{**data, "outcome": Outcome(data["outcome"])})
+
+
+def combine(outcomes: list[Outcome]) -> Outcome:
+    """One outcome for several: the worst that ran wins; all skipped stays skip."""
+    for outcome in SEVERITY:
+        if outcome in outcomes:
+            return outcome
+    return Outcome.SKIP
 
 
 def verdict(findings: list[Finding], check_id: str) -> Outcome:
-    """The outcome of one check id over its findings: any fail or error wins, then pass."""
-    mine = [f.outcome for f in findings if f.check_id == check_id]
-    for outcome in (Outcome.ERROR, Outcome.FAIL, Outcome.INCONCLUSIVE, Outcome.PASS):
-        if outcome in mine:
-            return outcome
-    return Outcome.SKIP
+    """The outcome of one check id over its findings: any error or fail wins, then pass."""
+    return combine([f.outcome for f in findings if f.check_id == check_id])

@@ -1,7 +1,7 @@
 """Audio: speech answers real audio bytes; transcriptions and translations answer per format.
 
 ``audio.speech`` answers the shipped silent file of the requested ``response_format`` with its
-content type (mockserver/files.py). ``audio.transcription`` checks the uploaded ``file`` by its
+content type (contracts/media.py). ``audio.transcription`` checks the uploaded ``file`` by its
 magic bytes, then writes one transcript (the example's text, timed over the file's duration) as
 json, text, srt, vtt or verbose_json.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from mockserver.files import MEDIA, asset
+from contracts.media import MEDIA, asset
 from mockserver.render.context import JsonRenderer, Raw, RenderContext, RenderError
 
 TEXT = "text/plain; charset=utf-8"

@@ -10,8 +10,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.media import png, svg
 from contracts.model import Example
-from mockserver.files import FILES_PREFIX, MAX_SIDE, png, svg
+from mockserver.files import FILES_PREFIX, MAX_SIDE
 from mockserver.formview import is_binary, property_schemas, schema_default, shipped_components
 from mockserver.render.context import RenderContext, RenderError
 from mockserver.requests import validation_view

@@ -20,10 +20,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from contracts.model import Example, Operation
-from mockserver import store
-from mockserver.callbacks import Snapshot, callback_url, notify
-from mockserver.dotted import (
+from contracts.dotted import (
     first,
     get_values,
     replace_strings,
@@ -32,6 +29,9 @@ from mockserver.dotted import (
     state_text,
     typed,
 )
+from contracts.model import Example, Operation
+from mockserver import store
+from mockserver.callbacks import Snapshot, callback_url, notify
 from mockserver.files import FILES_PREFIX, SERVED_KINDS
 from mockserver.render.context import JsonRenderer, Raw, RenderContext, RenderError
 from mockserver.tasks import (

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.dotted import first, get_values, replace_strings, state_text
 from contracts.model import Operation
 from mockserver import store
-from mockserver.dotted import first, get_values, replace_strings, state_text
 from mockserver.render.context import JsonRenderer, RenderContext, RenderError
 from mockserver.render.task import (
     LIST_LIMIT,

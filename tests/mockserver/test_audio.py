@@ -12,10 +12,10 @@ import httpx
 import openai
 import pytest
 
-from mockserver.files import ASSETS_DIR, MEDIA
+from contracts.media import MEDIA, MEDIA_DIR
 from mockserver.render.audio import audio_kind, to_srt, to_vtt, wav_seconds
 
-WAV = (ASSETS_DIR / "silence.wav").read_bytes()
+WAV = (MEDIA_DIR / "silence.wav").read_bytes()
 AUTH = {"Authorization": "Bearer sk-audio"}
 SRT_CUE = re.compile(r"(\d+)\n(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})\n(.+)")
 VTT_CUE = re.compile(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(.+)")
@@ -232,8 +232,8 @@ def test_every_served_media_kind_downloads_real_bytes(mock_url: str) -> None:
 def test_magic_bytes_and_wav_duration() -> None:
     assert audio_kind(WAV) == "wav" and wav_seconds(WAV) == 0.5
     assert audio_kind(b"ID3\x04" + bytes(20)) == "mp3"
-    assert audio_kind((ASSETS_DIR / "silence.mp3").read_bytes()) == "mp3"
-    assert audio_kind((ASSETS_DIR / "silence.aac").read_bytes()) is None  # not in OpenAI's list
+    assert audio_kind((MEDIA_DIR / "silence.mp3").read_bytes()) == "mp3"
+    assert audio_kind((MEDIA_DIR / "silence.aac").read_bytes()) is None  # not in OpenAI's list
     assert audio_kind(b"\x89PNG\r\n\x1a\n") is None and audio_kind(b"") is None
     odd = WAV[:4] + struct.pack("<I", 0) + WAV[8:40] + struct.pack("<I", 48000) + bytes(48000)
     assert wav_seconds(odd) == 1.0
@@ -246,8 +246,8 @@ def test_srt_and_vtt_stamp_hours_and_milliseconds() -> None:
 
 
 def test_assets_are_small_and_made_by_the_script() -> None:
-    script = (ASSETS_DIR.parent.parent / "bench" / "make_assets.sh").read_text(encoding="utf-8")
+    script = (MEDIA_DIR.parent.parent / "bench" / "make_assets.sh").read_text(encoding="utf-8")
     for name, _ in MEDIA.values():
-        path = ASSETS_DIR / name
+        path = MEDIA_DIR / name
         assert path.stat().st_size < 25_000, name
         assert f"$out/{name}" in script, name

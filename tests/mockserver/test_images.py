@@ -12,9 +12,9 @@ import httpx
 import openai
 import pytest
 
+from contracts.media import png
 from contracts.model import ContractSet
 from contracts.validation import Validators
-from mockserver.files import png
 
 
 def png_size(data: bytes) -> tuple[int, int]:

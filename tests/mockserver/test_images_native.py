@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from contracts.media import png
 from contracts.model import ContractSet
 from contracts.validation import Validators
-from mockserver.files import png
 from tests.mockserver.test_images import downloaded, png_size
 
 IMAGE = ("in.png", png(300, 200), "image/png")

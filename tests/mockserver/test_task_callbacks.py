@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from contracts.dotted import get_values
 from contracts.model import ContractSet
 from contracts.validation import Validators
 from mockserver import MockConfig, callbacks, create_app
 from mockserver.background import serve_in_thread
-from mockserver.dotted import get_values
 
 AUTH = {"Authorization": "Bearer sk-callbacks"}
 SPEED = 10.0

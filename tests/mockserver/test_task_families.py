@@ -12,12 +12,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from contracts.dotted import get_values
+from contracts.media import png
 from contracts.model import ContractSet, Operation
 from contracts.validation import Validators
 from mockserver import MockConfig, create_app
 from mockserver.background import serve_in_thread
-from mockserver.dotted import get_values
-from mockserver.files import FILES_PREFIX, SERVED_KINDS, png
+from mockserver.files import FILES_PREFIX, SERVED_KINDS
 from mockserver.tasks import SCENARIOS, new_task_id
 
 AUTH = {"Authorization": "Bearer sk-task-families"}

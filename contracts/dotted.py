@@ -1,6 +1,7 @@
 """Dotted paths into JSON documents ('*' walks array elements and object values), and state values.
 
-The task renderers read and write task ids, states, progress and result URLs through these.
+The mock's task renderers and the suites' task checks read task ids, states, progress and
+result URLs through these.
 """
 
 from __future__ import annotations
