@@ -255,7 +255,7 @@ class Transport:
             return None
         wait = retry_after(exchange.headers.get("retry-after"))
         if wait is None:
-            return min(MAX_RETRY_WAIT, 0.5 * 2**retries)
+            return min(MAX_RETRY_WAIT, 0.5 * 2.0**retries)
         return wait if wait <= MAX_RETRY_WAIT else None
 
     @contextmanager
