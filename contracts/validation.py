@@ -94,6 +94,15 @@ class Validators:
         found.sort(key=lambda p: len(p.path), reverse=True)
         return found
 
+    def resolve(self, schema: Any) -> Any:
+        """``schema`` with its top-level ``$ref`` chain into the components followed."""
+        for _ in range(16):
+            ref = schema.get("$ref") if isinstance(schema, dict) else None
+            if not isinstance(ref, str) or not ref.startswith(REF_PREFIX):
+                return schema
+            schema = self._components.get(ref[len(REF_PREFIX) :], {})
+        return schema
+
     def is_valid(self, schema: Any, instance: Any) -> bool:
         """True when ``instance`` satisfies ``schema``."""
         return bool(self.compile(schema).is_valid(instance))

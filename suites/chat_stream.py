@@ -152,13 +152,10 @@ def _usage(chunks: list[dict[str, Any]], wanted: bool) -> tuple[Outcome, str]:
         return Outcome.PASS, "no usage chunk, as none was asked for"
     if carrying != [len(chunks) - 1]:
         return Outcome.FAIL, "include_usage asks for one usage chunk, last before [DONE]"
-    last = chunks[-1]
-    if last.get("choices"):
+    if chunks[-1].get("choices"):
         return Outcome.FAIL, "the usage chunk must have choices: []"
-    u = last["usage"]
-    if u.get("total_tokens") != u.get("prompt_tokens", 0) + u.get("completion_tokens", 0):
-        return Outcome.FAIL, f"usage does not add up: {u}"
-    return Outcome.PASS, "one usage chunk with choices: [], last, adding up"
+    # whether the figures add up is invariant.usage_total's business, on the assembled stream
+    return Outcome.PASS, "one usage chunk with choices: [], last before [DONE]"
 
 
 def _tool_arguments(chunks: list[dict[str, Any]], request: dict[str, Any]) -> tuple[Outcome, str]:
