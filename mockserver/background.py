@@ -19,7 +19,10 @@ from starlette.types import ASGIApp
 @contextmanager
 def serve_in_thread(app: ASGIApp, host: str = "127.0.0.1", timeout: float = 10.0) -> Iterator[str]:
     """Serve ``app`` until the block ends; yields the base URL (``http://127.0.0.1:<port>``)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say TCP, and
+    # without it a stream on a kept-alive connection waits ~40 ms for a delayed ACK and then
+    # arrives in one burst
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]

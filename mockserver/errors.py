@@ -29,11 +29,13 @@ def error_body(
 ) -> Any:
     """The envelope's body for this status, with message, param and code filled in."""
     defaults = envelope.statuses.get(status, {})
+    numeric = defaults.get("code")
     values = {
         "$message": message or defaults.get("message") or f"Error {status}.",
         "$type": defaults.get("type", "relaykit_simulated_error"),
         "$param": param,
-        "$code": code if code is not None else defaults.get("code"),
+        # a symbolic code (invalid_api_key) only where the provider's codes are strings
+        "$code": code if code is not None and not isinstance(numeric, int) else numeric,
     }
     return _fill(envelope.body, values)
 

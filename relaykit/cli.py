@@ -253,3 +253,10 @@ def contracts_check(contract_dirs: tuple[str, ...]) -> None:
         f"ok: {len(cs)} operations in {len(cs.families())} families, "
         f"{len(cs.components)} shared schemas"
     )
+
+
+from relaykit.check_cli import check  # noqa: E402  (check_cli reads _contracts from here)
+from relaykit.report_cli import report  # noqa: E402
+
+main.add_command(check)
+main.add_command(report)

@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from contracts.model import ContractSet, Operation
+from contracts.validation import Validators
 from suites.profile import Budget, Profile
+from suites.properties import varied_fields
 
 MEDIA_UNITS = {"image", "audio", "video", "music"}
 NEGATIVE_REQUESTS = 5
@@ -70,14 +72,17 @@ def _example_cost(op: Operation, calls: int) -> tuple[int, int]:
     return tokens, paid
 
 
-def candidate_checks(op: Operation, property_examples: int) -> list[PlannedCheck]:
-    """What relaykit would run for an operation, before the budget."""
+def candidate_checks(
+    op: Operation, property_examples: int, validators: Validators
+) -> list[PlannedCheck]:
+    """What relaykit would run for an operation, before the budget (property-based requests
+    only where the invariants have parameters to vary)."""
     examples = max(1, sum(1 for e in op.request.examples if e.servable))
     checks = [PlannedCheck(op.id, "negative", NEGATIVE_REQUESTS, 0, 0)]
     tokens, paid = _example_cost(op, examples)
     polls = 10 if op.task and op.task.get("role") == "submit" else 0
     checks.append(PlannedCheck(op.id, "examples", examples + polls * examples, tokens, paid))
-    if property_examples and op.request.content_type == "application/json":
+    if property_examples and varied_fields(op, validators):
         tokens, paid = _example_cost(op, property_examples)
         checks.append(PlannedCheck(op.id, "property", property_examples, tokens, paid))
     return checks
@@ -87,10 +92,11 @@ def make_plan(
     contracts: ContractSet, profile: Profile, only: Iterable[str] = (), property_examples: int = 3
 ) -> Plan:
     """Plan a run: every selected operation's checks, cheapest first, capped by the budget."""
+    validators = Validators(contracts.components)
     candidates = [
         c
         for op in selected(contracts, profile, only)
-        for c in candidate_checks(op, property_examples)
+        for c in candidate_checks(op, property_examples, validators)
     ]
     candidates.sort(key=lambda c: (c.paid_calls > 0, c.tokens > 0, c.check_id != "negative"))
     budget = profile.budget

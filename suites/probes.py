@@ -103,8 +103,10 @@ def form_parts(form: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def with_models(body: Any, op: Operation, profile: Profile) -> Any:
-    """The body with ``model`` replaced by the profile's model for the operation or family."""
-    model = profile.models.get(op.id) or profile.models.get(op.family)
+    """The body with ``model`` replaced by the profile's model for the operation, or for its
+    family unless the operation is selected by its model (gpt-4-all, suno-v3.5...)."""
+    by_model = any(c.field == "model" for c in op.match)
+    model = profile.models.get(op.id) or (None if by_model else profile.models.get(op.family))
     if model and isinstance(body, dict) and "model" in body:
         return {**body, "model": model}
     return body

@@ -54,6 +54,8 @@ PROFILE_SCHEMA: dict[str, Any] = {
                 "stream_seconds": {"type": "number", "exclusiveMinimum": 0},
                 "stream_stall": {"type": "number", "exclusiveMinimum": 0},
                 "task_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "poll_interval": {"type": "number", "exclusiveMinimum": 0},
+                "concurrency": {"type": "integer", "minimum": 1, "maximum": 32},
             },
         },
     },
@@ -83,6 +85,10 @@ class Limits:
     stream_seconds: float = 60.0
     stream_stall: float = 15.0
     task_seconds: float = 300.0
+    poll_interval: float = 1.0
+    """First wait between two polls of a task; later waits grow 1.5x up to 10 s."""
+    concurrency: int = 2
+    """Operations checked at the same time (the rate limit still holds across them)."""
 
 
 @dataclass(frozen=True, slots=True)

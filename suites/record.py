@@ -65,7 +65,9 @@ class RunRecord:
         counts = Counter(self.verdicts().values())
         return {o.value: counts.get(o, 0) for o in Outcome}
 
-    def failed(self, fail_on: frozenset[Outcome] = frozenset({Outcome.FAIL, Outcome.ERROR})) -> bool:
+    def failed(
+        self, fail_on: frozenset[Outcome] = frozenset({Outcome.FAIL, Outcome.ERROR})
+    ) -> bool:
         """True when any check ended in an outcome that fails the run."""
         return any(o in fail_on for o in self.verdicts().values())
 

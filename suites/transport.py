@@ -9,9 +9,10 @@ already redacted. Transport failures come back as an exchange with ``error`` set
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -177,7 +178,16 @@ class Transport:
         self.redactor = redactor or Redactor([key])
         self.rate = RateLimiter(limits.rps)
         timeout = httpx.Timeout(limits.timeout, read=min(limits.timeout, limits.stream_stall))
-        self.client = httpx.Client(base_url=self.base_url, timeout=timeout)
+        # TCP_NODELAY: httpx writes headers and body apart, and Nagle would hold the body back
+        # for a delayed ACK (~40 ms a request on loopback), skewing every latency we record
+        nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+        self.client = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=httpx.HTTPTransport(socket_options=nodelay),
+        )
+        self.observer: Callable[[Exchange], None] | None = None
+        """Told of every answered exchange (the runner collects latency and fields)."""
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -215,7 +225,9 @@ class Transport:
         """An httpx request; ``key=""`` presents the run's key, None presents none."""
         headers = dict(kwargs.pop("headers", None) or {})
         headers.update(auth_headers(schemes, self.key if key == "" else key))
-        return self.client.build_request(method, self.url(path), headers=headers, **kwargs)
+        request = self.client.build_request(method, self.url(path), headers=headers, **kwargs)
+        request.read()  # multipart bodies are generated lazily: read once, resend on retry
+        return request
 
     def send(
         self, request: httpx.Request, *, tokens: int = 0, paid_calls: int = 0, body_note: str = ""
@@ -246,6 +258,8 @@ class Transport:
             )
             wait = self._retry_wait(exchange, retries)
             if wait is None:
+                if self.observer is not None:
+                    self.observer(exchange)
                 return exchange
             retries += 1
             time.sleep(wait)
@@ -279,6 +293,8 @@ class Transport:
         try:
             exchange = Exchange(described, status=response.status_code, headers=response.headers)
             yield exchange, response, sent_at
+            if self.observer is not None:
+                self.observer(exchange)
         finally:
             response.close()
 

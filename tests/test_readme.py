@@ -28,7 +28,9 @@ def test_the_readme_has_runnable_examples() -> None:
 @pytest.mark.parametrize(("kind", "code"), [e for e in examples() if e[0] != "none"])
 def test_readme_example_runs(kind: str, code: str, tmp_path: Path) -> None:
     with relaykit_serve() as url:
-        env = {**os.environ, "RELAYKIT_URL": url}
+        bindir = os.path.dirname(sys.executable)  # the venv's relaykit, activated or not
+        path = bindir + os.pathsep + os.environ.get("PATH", "")
+        env = {**os.environ, "RELAYKIT_URL": url, "PATH": path}
         if kind == "python":
             cmd = [sys.executable, "-c", code]
         else:

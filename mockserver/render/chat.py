@@ -231,10 +231,12 @@ def _stop(ctx: RenderContext, choice: Choice) -> None:
 
 def _limit(ctx: RenderContext, choice: Choice) -> None:
     limit = ctx.int_field("max_completion_tokens") or ctx.int_field("max_tokens")
-    if limit is None or choice.completion_tokens() <= limit:
+    # At the cap the model never got to end on its own: OpenAI says "length" there too.
+    if limit is None or choice.completion_tokens() < limit:
         return
     budget = limit
-    choice.hidden_reasoning = min(choice.hidden_reasoning, budget // 2)
+    # a reasoning model reasons first: at least one token of the cap goes to reasoning
+    choice.hidden_reasoning = min(choice.hidden_reasoning, max(1, budget // 2))
     budget -= choice.hidden_reasoning
     if choice.reasoning:
         choice.reasoning = tokens.truncate(choice.reasoning, budget)
@@ -245,6 +247,8 @@ def _limit(ctx: RenderContext, choice: Choice) -> None:
             budget -= tokens.count(tc["function"]["arguments"])
     elif choice.content is not None:
         choice.content = tokens.truncate(choice.content, budget)
+    if choice.hidden_reasoning:  # a reasoning model thinks until the cap is spent
+        choice.hidden_reasoning += max(0, limit - choice.completion_tokens())
     choice.finish_reason = "length"
 
 

@@ -41,7 +41,7 @@ def _choices(ctx: RenderContext) -> list[tuple[str, str]]:
             cuts = [t.find(s) for s in stops if s in t]
             if cuts:
                 t = t[: min(cuts)]
-            if limit is not None and tokens.count(t) > limit:
+            if limit is not None and tokens.count(t) >= limit:
                 t, finish = tokens.truncate(t, limit), "length"
             out.append((t, finish))
     return out

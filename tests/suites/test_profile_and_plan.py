@@ -71,7 +71,11 @@ def test_plan_respects_every_cap(contracts: ContractSet) -> None:
 def test_free_checks_come_first_and_media_needs_permission(contracts: ContractSet) -> None:
     plan = make_plan(contracts, Profile(include=("midjourney",), budget=Budget(paid_media_calls=0)))
     imagine = [c for c in plan.checks if c.operation_id == "mj.submit.imagine"]
-    assert {c.check_id: bool(c.skip) for c in imagine} == {
+    assert {c.check_id: bool(c.skip) for c in imagine} == {"negative": False, "examples": True}
+    chat = make_plan(
+        contracts, Profile(budget=Budget(tokens=0)), ["openai.chat.completions.nonstream"]
+    )
+    assert {c.check_id: bool(c.skip) for c in chat.checks} == {
         "negative": False,
         "examples": True,
         "property": True,

@@ -1,0 +1,193 @@
+"""`relaykit check`: plan, run and record a conformance run against a relay or the embedded mock."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from contracts.model import ContractSet
+from relaykit.console import print_plan, print_summary, progress_line
+from suites.findings import Finding, Outcome
+from suites.plan import make_plan, selected
+from suites.profile import Budget, Limits, Profile, ProfileError, load_profile
+
+EMBEDDED_LIMITS = Limits(
+    rps=0, timeout=30, retries=1, stream_seconds=30, stream_stall=10, task_seconds=60,
+    poll_interval=0.05, concurrency=4,
+)  # fmt: skip
+"""The embedded mock is local and free: no rate limit, fast polls, four operations at once."""
+EMBEDDED_BUDGET = Budget(requests=100_000, tokens=10_000_000, paid_media_calls=100_000)
+EMBEDDED_TASK_SPEED = 20.0
+"""Task timelines of up to 10 s finish in half a second."""
+FAIL_ON = {o.value: o for o in Outcome if o is not Outcome.PASS}
+
+
+def load_target(profile_path: str | None, base_url: str | None) -> tuple[Profile, str | None]:
+    """The profile (from the file, or defaults) and the relay URL (None: the embedded mock)."""
+    try:
+        profile = load_profile(Path(profile_path)) if profile_path else Profile()
+    except ProfileError as exc:
+        raise click.UsageError(str(exc)) from None
+    url = base_url or profile.base_url
+    if url is None and not profile_path:
+        profile = dataclasses.replace(
+            profile, name="embedded mock", limits=EMBEDDED_LIMITS, budget=EMBEDDED_BUDGET
+        )
+    return profile, url
+
+
+@contextmanager
+def target_url(contracts: ContractSet, url: str | None, key: str) -> Iterator[str]:
+    """The relay URL, or the embedded mock started on a free loopback port for the block."""
+    if url is not None:
+        yield url
+        return
+    from mockserver import MockConfig, create_app
+    from mockserver.background import serve_in_thread
+
+    config = MockConfig(
+        api_keys=frozenset({key}), ttfe=0.005, interval=0.003, task_speed=EMBEDDED_TASK_SPEED
+    )
+    with serve_in_thread(create_app(contracts, config)) as mock_url:
+        yield mock_url
+
+
+@click.command("check")
+@click.option(
+    "--base-url", help="The relay to check (default: the profile's, else the embedded mock)."
+)
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Target profile (YAML): key variable, models, path map, families, budget, limits.",
+)
+@click.option("--only", multiple=True, help="Only this family or operation id (repeatable).")
+@click.option(
+    "--seed", default=0, show_default=True, type=int, help="Seed of the property-based requests."
+)
+@click.option(
+    "--property-examples",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 100),
+    help="Property-based requests per operation.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan and its cost; send nothing.")
+@click.option(
+    "--report-dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Write the run to DIR/<name or timestamp>/ and point DIR/latest at it.",
+)
+@click.option("--name", "run_name", help="Name of the run's directory (default: a UTC timestamp).")
+@click.option(
+    "--fail-on",
+    multiple=True,
+    type=click.Choice(sorted(FAIL_ON)),
+    help="Outcomes that make the exit code 1 (default: fail and error; repeatable).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True),
+    help="A previous run (record.json or its directory): print what changed.",
+)
+@click.option(
+    "--contracts",
+    "contract_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Load contracts from this directory instead of the shipped ones.",
+)
+def check(
+    base_url: str | None,
+    profile_path: str | None,
+    only: tuple[str, ...],
+    seed: int,
+    property_examples: int,
+    dry_run: bool,
+    report_dir: str,
+    run_name: str | None,
+    fail_on: tuple[str, ...],
+    baseline: str | None,
+    contract_dirs: tuple[str, ...],
+) -> None:
+    """Check a relay against the contracts; without --base-url, check the embedded mock.
+
+    The key is read from RELAYKIT_API_KEY (or the variable the profile names), never from
+    the command line. Exit code 0 when nothing failed or errored (see --fail-on), 1 otherwise.
+    """
+    from relaykit.cli import _contracts
+
+    contracts = _contracts(contract_dirs)
+    profile, url = load_target(profile_path, base_url)
+    unknown = [w for w in only if w not in contracts.families() and w not in _ids(contracts)]
+    if unknown:
+        raise click.BadParameter(
+            f"no family or operation {', '.join(unknown)}", param_hint="--only"
+        )
+    plan = make_plan(contracts, profile, only, property_examples)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    target = url or "the embedded mock"
+    if dry_run:
+        print_plan(console, plan, target)
+        return
+    key = profile.api_key()
+    if url is not None and key is None:
+        raise click.UsageError(
+            f"set the relay's key in ${profile.key_env} (never on the command line)"
+        )
+    key = key or f"sk-relaykit-embedded-{secrets.token_hex(8)}"
+    total = len(selected(contracts, profile, only))
+    done = 0
+
+    def progress(op: object, found: list[Finding]) -> None:
+        nonlocal done
+        done += 1
+        progress_line(console, done, total, op, found)  # type: ignore[arg-type]
+
+    console.print(
+        f"Checking {total} operations of {target} ({plan.totals()['requests']} requests planned)"
+    )
+    from suites.runner import run
+
+    with target_url(contracts, url, key) as live:
+        record = run(
+            contracts, profile, plan, live, key, seed=seed, property_examples=property_examples,
+            progress=progress,
+            run_info={"name": run_name, "target": "embedded mock" if url is None else "relay",
+                      "only": list(only), "property_examples": property_examples},
+        )  # fmt: skip
+    print_summary(console, record)
+    written = _write(record, Path(report_dir), run_name, key)
+    console.print(f"Run record: {written}")
+    if baseline:
+        _print_baseline(console, Path(baseline), record)
+    outcomes = frozenset(FAIL_ON[o] for o in fail_on) or frozenset({Outcome.FAIL, Outcome.ERROR})
+    sys.exit(1 if record.failed(outcomes) else 0)
+
+
+def _ids(contracts: ContractSet) -> set[str]:
+    return {op.id for op in contracts}
+
+
+def _write(record: object, root: Path, name: str | None, key: str) -> Path:
+    from reports.rundir import new_run_dir, write_all
+
+    run_dir = new_run_dir(root, name)
+    files = write_all(record, run_dir, secrets=[key])  # type: ignore[arg-type]
+    return files["record"]
+
+
+def _print_baseline(console: Console, baseline: Path, record: object) -> None:
+    from reports.diff import diff, load_any, render_text
+
+    console.print(render_text(diff(load_any(baseline), record)))  # type: ignore[arg-type]

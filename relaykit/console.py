@@ -1,0 +1,119 @@
+"""What `relaykit check` prints: the plan of a dry run, progress per operation, the summary.
+
+Rendering is rich's (tables, colours only on a terminal); the numbers all come from the plan
+and the run record, so the console says nothing the record does not.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from rich.console import Console
+from rich.table import Table
+
+from contracts.model import Operation
+from suites.findings import Finding, Outcome, combine
+from suites.plan import Plan
+from suites.record import RunRecord
+
+STYLE = {
+    Outcome.PASS: "green",
+    Outcome.FAIL: "red",
+    Outcome.ERROR: "magenta",
+    Outcome.SKIP: "dim",
+    Outcome.INCONCLUSIVE: "yellow",
+}
+MAX_LISTED = 40
+
+
+def print_plan(console: Console, plan: Plan, target: str) -> None:
+    """The dry run: every planned check, its cost, and what the budget leaves out."""
+    table = Table(title=f"Plan for {target} (nothing sent)", show_lines=False)
+    for column in ("operation", "check", "requests", "tokens", "paid calls", "skipped because"):
+        table.add_column(column, justify="right" if column in ("requests", "tokens") else "left")
+    for c in plan.checks:
+        table.add_row(
+            c.operation_id,
+            c.check_id,
+            str(c.requests),
+            str(c.tokens),
+            str(c.paid_calls),
+            c.skip,
+        )
+    console.print(table)
+    t = plan.totals()
+    b = plan.budget
+    console.print(
+        f"{t['checks']} checks would run, {t['skipped']} skipped; they would send "
+        f"{t['requests']} requests (budget {b.requests}), about {t['tokens']} tokens "
+        f"(budget {b.tokens}) and {t['paid_calls']} paid media calls "
+        f"(budget {b.paid_media_calls}). Polls and retries may add requests, never past the caps."
+    )
+
+
+def progress_line(
+    console: Console, done: int, total: int, op: Operation, found: list[Finding]
+) -> None:
+    """One line per checked operation: its worst outcome and the counts per outcome."""
+    per_check: dict[str, list[Outcome]] = defaultdict(list)
+    for f in found:
+        per_check[f.check_id].append(f.outcome)
+    verdicts = Counter(combine(v) for v in per_check.values())
+    worst = combine(list(verdicts))
+    counts = ", ".join(f"{n} {o.value}" for o, n in sorted(verdicts.items()))
+    console.print(
+        f"[{done:>3}/{total}] [{STYLE[worst]}]{worst.value:<12}[/] {op.id}  ({counts})",
+        highlight=False,
+    )
+
+
+def print_summary(console: Console, record: RunRecord) -> None:
+    """Counts per family and outcome, then each failing or erroring check with its message."""
+    verdicts = record.verdicts()
+    table = Table(title="Summary: one outcome per operation and check")
+    table.add_column("family")
+    for o in Outcome:
+        table.add_column(o.value, justify="right", style=STYLE[o])
+    per_family: dict[str, Counter[Outcome]] = defaultdict(Counter)
+    for (op_id, _check), outcome in verdicts.items():
+        family = record.operations[op_id].family if op_id in record.operations else "?"
+        per_family[family][outcome] += 1
+    for family, counts in per_family.items():
+        table.add_row(family, *(str(counts.get(o, 0) or "") for o in Outcome))
+    total: Counter[Outcome] = Counter(verdicts.values())
+    table.add_row("[b]all[/b]", *(f"[b]{total.get(o, 0)}[/b]" for o in Outcome))
+    console.print(table)
+    bad = [(k, o) for k, o in verdicts.items() if o in (Outcome.FAIL, Outcome.ERROR)]
+    if bad:
+        console.print(f"[b]{len(bad)} checks failed or errored[/b] (first {MAX_LISTED}):")
+    messages = _first_messages(record)
+    for (op_id, check_id), outcome in bad[:MAX_LISTED]:
+        console.print(
+            f"  [{STYLE[outcome]}]{outcome.value}[/] {op_id} {check_id}: "
+            f"{messages.get((op_id, check_id), '')}",
+            highlight=False,
+        )
+    skipped = Counter(
+        f.message.split(":")[0]
+        for f in record.findings
+        if f.outcome is Outcome.SKIP and verdicts[(f.operation_id, f.check_id)] is Outcome.SKIP
+    )
+    if skipped:
+        reasons = ", ".join(f"{n} {why}" for why, n in skipped.most_common(6))
+        console.print(f"Skipped (not run, never counted as pass): {reasons}")
+    spent = record.spent
+    console.print(
+        f"Spent {spent.get('requests', 0)} requests, {spent.get('tokens', 0)} tokens, "
+        f"{spent.get('paid_calls', 0)} paid media calls in {record.run.get('seconds', 0)} s."
+    )
+
+
+def _first_messages(record: RunRecord) -> dict[tuple[str, str], str]:
+    """The message of the first finding that gave each pair its verdict."""
+    verdicts = record.verdicts()
+    out: dict[tuple[str, str], str] = {}
+    for f in record.findings:
+        key = (f.operation_id, f.check_id)
+        if key not in out and f.outcome is verdicts[key]:
+            out[key] = f.message
+    return out

@@ -1,0 +1,74 @@
+"""The examples check: send each documented request example and judge what comes back.
+
+Plain operations are judged by suites.responses. Task operations need more than one request: a
+submit is followed to the state its invariants need, a poll or cancel gets a fresh task to ask
+about, and a list is checked for the task just submitted (suites.tasks).
+"""
+
+from __future__ import annotations
+
+from contracts.model import Operation
+from suites.context import CheckContext
+from suites.findings import Finding, Outcome
+from suites.probes import Probe, example_probes
+from suites.responses import judge_body, judge_status, raise_if_unsupported, send_and_judge
+from suites.tasks import check_list, follow, fresh_task, submit, task_findings
+
+TERMINAL_INVARIANTS = frozenset(
+    {
+        "task_reaches_terminal",
+        "task_result_urls_reachable",
+        "task_states_legal",
+        "task_progress_monotonic",
+    }
+)
+
+
+def check_examples(ctx: CheckContext, op: Operation) -> list[Finding]:
+    """Every servable request example of ``op``, sent and judged (Unsupported propagates)."""
+    role = (op.task or {}).get("role")
+    if role == "list":
+        return check_list(ctx, op, "example")
+    if role == "poll":
+        return _poll(ctx, op)
+    findings: list[Finding] = []
+    for i, probe in enumerate(example_probes(op, ctx.profile)):
+        if probe.missing_params:
+            got = fresh_task(ctx, op)
+            if isinstance(got, str):
+                findings.append(ctx.finding(op.id, "examples", Outcome.SKIP, got, probe.source))
+                continue
+            probe.path_values.update(got[0])
+        if role == "submit":
+            findings += _submit(ctx, op, probe, first=i == 0)
+        else:
+            findings += send_and_judge(ctx, probe, first=i == 0)
+    return findings
+
+
+def _submit(ctx: CheckContext, op: Operation, probe: Probe, first: bool) -> list[Finding]:
+    exchange, task_id = submit(ctx, op, probe)
+    raise_if_unsupported(exchange, first)
+    findings = judge_status(ctx, probe, exchange)
+    if exchange.status == op.response.status:
+        findings += judge_body(ctx, probe, exchange)
+    until_terminal = bool(TERMINAL_INVARIANTS & set(op.invariants))
+    trace = follow(ctx, op, exchange, task_id, until_terminal=until_terminal)
+    return findings + task_findings(op, trace, ctx, probe.source)
+
+
+def _poll(ctx: CheckContext, op: Operation) -> list[Finding]:
+    got = fresh_task(ctx, op)
+    if isinstance(got, str):
+        return [ctx.finding(op.id, "examples", Outcome.SKIP, got, "example")]
+    path_values, trace = got
+    source = f"task:{trace.submit_op.id}"
+    findings = task_findings(op, trace, ctx, source)
+    if not trace.observations:
+        return findings
+    last = trace.observations[-1]
+    probe = Probe(op, source, None, path_values)
+    findings += judge_status(ctx, probe, last.exchange)
+    if last.exchange.status == op.response.status:
+        findings += judge_body(ctx, probe, last.exchange)
+    return findings

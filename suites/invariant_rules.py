@@ -1,0 +1,827 @@
+"""The response invariants, one function each: (observed, validators) -> (outcome, message).
+
+PASS only when the request exercised the rule and it held. A request that does not exercise a
+rule (no ``stop``, no ``max_tokens``, no tools) gives SKIP "not exercised: ..."; missing
+evidence (no usage, a URL that may not be fetched) gives INCONCLUSIVE with the reason; FAIL
+messages name the numbers. Media sizes and formats are read from the bytes' own headers.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import struct
+from typing import TYPE_CHECKING, Any
+
+from contracts.validation import Validators, iter_refs
+from suites.findings import Outcome
+
+if TYPE_CHECKING:
+    from suites.invariants import Fetch, Observed
+
+Result = tuple[Outcome, str]
+PASS, FAIL, SKIP, INCONCLUSIVE = Outcome.PASS, Outcome.FAIL, Outcome.SKIP, Outcome.INCONCLUSIVE
+
+MIN_CONTEXT = 4096
+"""No current model has a smaller context window: below it a "length" cannot be an overflow."""
+
+# --- reading requests and bodies ------------------------------------------------------------
+
+
+def whole(value: Any) -> int | None:
+    """A whole number from JSON or a form field (``2``, ``2.0``, ``"2"``); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _count(value: Any) -> int | None:
+    """A token count as usage reports it: a JSON integer >= 0 (strings do not count)."""
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return value if ok else None
+
+
+def _field(body: Any, name: str) -> Any:
+    return body.get(name) if isinstance(body, dict) else None
+
+
+def _dicts(value: Any) -> list[dict[str, Any]] | None:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else None
+
+
+def _n(request: dict[str, Any], *names: str) -> tuple[int | None, str]:
+    """The count the request asks for under the first of ``names`` it sets (default 1)."""
+    for name in names:
+        if request.get(name) is not None:
+            return whole(request[name]), f"{name}={request[name]!r}"
+    return 1, f"{names[0]}=1 (the default)"
+
+
+def _prompts(request: dict[str, Any]) -> int:
+    """Legacy completions answer n choices per prompt; a token array is one prompt."""
+    prompt = request.get("prompt")
+    if "messages" in request or not isinstance(prompt, list) or not prompt:
+        return 1
+    return 1 if all(whole(p) is not None for p in prompt) else len(prompt)
+
+
+def _text(choice: dict[str, Any]) -> str | None:
+    """A chat choice's message content (parts joined), or a completion choice's text."""
+    if "message" not in choice:
+        text = choice.get("text")
+        return text if isinstance(text, str) else None
+    content = _field(choice.get("message"), "content")
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, dict)]
+        return "".join(p for p in parts if isinstance(p, str))
+    return content if isinstance(content, str) else None
+
+
+def _usage(obs: Observed) -> dict[str, Any] | None:
+    usage = _field(obs.body, "usage")
+    return usage if isinstance(usage, dict) else None
+
+
+def _no_usage(obs: Observed) -> Result:
+    why = "the response carries no usage"
+    if obs.request.get("stream") is True:
+        why += " (a stream carries it only with stream_options.include_usage)"
+    return INCONCLUSIVE, why
+
+
+def _completion_tokens(usage: dict[str, Any]) -> int | None:
+    return _count(usage.get("completion_tokens", usage.get("output_tokens")))
+
+
+def _cap(request: dict[str, Any]) -> tuple[int, str] | None:
+    """The token cap; when both fields are given the larger counts (providers differ)."""
+    given = [
+        (v, name)
+        for name in ("max_completion_tokens", "max_tokens")
+        if (v := whole(request.get(name))) is not None
+    ]
+    return max(given) if given else None
+
+
+def _generations(request: dict[str, Any]) -> int:
+    """Completions generated (and billed): n (or best_of, if larger) per prompt."""
+    n = whole(request.get("n")) or 1
+    return max(n, whole(request.get("best_of")) or 1) * _prompts(request)
+
+
+def _cap_text(limit: int, name: str, k: int) -> str:
+    return f"{name} {limit}" if k == 1 else f"the cap {limit * k} ({name} {limit} x {k})"
+
+
+def _decode64(value: Any) -> bytes | None:
+    """Strict base64 (a data: URL's payload too); line breaks some providers add are fine."""
+    if not isinstance(value, str):
+        return None
+    text = value.split(",", 1)[1] if value.startswith("data:") else value
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError, IndexError):
+        return None
+
+
+def _standalone(schema: Any) -> Any:
+    """A request-borne schema whose local ``#/$defs`` refs resolve against itself."""
+    local = any(not ref.startswith("#/components/") for _, ref in iter_refs(schema))
+    if isinstance(schema, dict) and local and "$id" not in schema:
+        return {**schema, "$id": "urn:relaykit:request-schema"}
+    return schema
+
+
+def _problems(v: Validators, schema: Any, value: Any) -> tuple[str | None, str | None]:
+    """(first problem, None), (None, None) when valid, or (None, why) when it cannot compile."""
+    try:
+        found = v.problems(_standalone(schema), value, limit=1)
+    except ValueError as exc:
+        return None, str(exc).splitlines()[0][:120]
+    return (str(found[0]) if found else None), None
+
+
+# --- chat and completions ------------------------------------------------------------------
+
+
+def choices_len_n(obs: Observed, v: Validators) -> Result:
+    """len(choices) == n (1 when absent), times the prompts of a legacy completion."""
+    n, asked = _n(obs.request, "n")
+    if n is None:
+        return SKIP, f"not exercised: {asked} is not a whole number"
+    prompts = _prompts(obs.request)
+    want = n * prompts
+    asks = asked if prompts == 1 else f"{asked} x {prompts} prompts"
+    choices = _dicts(_field(obs.body, "choices"))
+    if choices is None:
+        return FAIL, f"no choices array; {asks} asks for {want}"
+    if len(choices) != want:
+        return FAIL, f"{len(choices)} choice(s); {asks} asks for {want}"
+    return PASS, f"{want} choice(s), as {asks} asks"
+
+
+def usage_total(obs: Observed, v: Validators) -> Result:
+    """total_tokens == prompt_tokens + completion_tokens (0 for embeddings, which have none).
+
+    Anthropic-style usage (input_tokens/output_tokens) has no total: SKIP.
+    """
+    usage = _usage(obs)
+    if usage is None:
+        return _no_usage(obs)
+    if "prompt_tokens" in usage or "completion_tokens" in usage:
+        parts = ("prompt_tokens", "completion_tokens")
+    elif "input_tokens" in usage or "output_tokens" in usage:
+        if "total_tokens" not in usage:
+            return SKIP, "not exercised: Anthropic-style usage (input/output_tokens) has no total"
+        parts = ("input_tokens", "output_tokens")
+    else:
+        return INCONCLUSIVE, f"usage has no token counts to add: {sorted(usage)[:5]}"
+    names = (*parts, "total_tokens")
+    counts = {k: _count(usage.get(k)) for k in names}
+    if parts[1] not in usage and _field(obs.body, "choices") is None:
+        counts[parts[1]] = 0  # embeddings generate nothing: {prompt_tokens, total_tokens}
+    a, b, total = (counts[k] for k in names)
+    if a is None or b is None or total is None:
+        bad = next(k for k, n in counts.items() if n is None)
+        return INCONCLUSIVE, f"usage.{bad} is {usage.get(bad)!r}, not a token count"
+    if total != a + b:
+        return FAIL, f"total_tokens {total} != {parts[0]} {a} + {parts[1]} {b} = {a + b}"
+    return PASS, f"total_tokens {total} = {a} + {b}"
+
+
+def max_tokens_respected(obs: Observed, v: Validators) -> Result:
+    """completion_tokens <= max_tokens (or max_completion_tokens) x the completions generated.
+
+    OpenAI counts completion_tokens over every choice (and best_of candidate), reasoning
+    tokens included, so the cap is the per-completion limit times their number.
+    """
+    cap = _cap(obs.request)
+    if cap is None:
+        return SKIP, "not exercised: the request sets no max_tokens or max_completion_tokens"
+    usage = _usage(obs)
+    used = _completion_tokens(usage) if usage is not None else None
+    if used is None:
+        return (
+            _no_usage(obs)
+            if usage is None
+            else (INCONCLUSIVE, "usage has no completion_tokens to compare")
+        )
+    limit, name = cap
+    k = _generations(obs.request)
+    if used > limit * k:
+        return FAIL, f"completion_tokens {used} exceed {_cap_text(limit, name, k)}"
+    return PASS, f"completion_tokens {used} <= {_cap_text(limit, name, k)}"
+
+
+def finish_length_when_cut(obs: Observed, v: Validators) -> Result:
+    """finish_reason "length" exactly when the answer was cut at the token cap.
+
+    Only the total is known, not per-choice counts. With cap C, L choices saying "length" and
+    G completions generated:
+    - PASS when completion_tokens >= L x C;
+    - FAIL when it is below that and prompt + completion < MIN_CONTEXT (no context overflow
+      can explain it; at or above it, INCONCLUSIVE);
+    - FAIL when completion_tokens == G x C (every choice reached the cap) yet none says
+      "length"; INCONCLUSIVE if the request has stop sequences (one may have ended the
+      answer right at the cap, depending on how the provider counts it);
+    - INCONCLUSIVE for "length" without a cap, no usage, or a total over the cap (that is
+      max_tokens_respected's failure); SKIP when nothing was cut or no cap was set.
+    """
+    choices = _dicts(_field(obs.body, "choices"))
+    if not choices:
+        return INCONCLUSIVE, "no choices to read finish_reason from"
+    cut = [i for i, c in enumerate(choices) if c.get("finish_reason") == "length"]
+    cap = _cap(obs.request)
+    if cap is None:
+        if cut:
+            return INCONCLUSIVE, (
+                f"choice {cut[0]} says length without max_tokens: only a full "
+                "context window explains it, which the answer cannot show"
+            )
+        return SKIP, "not exercised: the request sets no max_tokens and no choice says length"
+    limit, name = cap
+    usage = _usage(obs)
+    used = _completion_tokens(usage) if usage is not None else None
+    if usage is None or used is None:
+        return INCONCLUSIVE, f"no usage.completion_tokens to tell whether {name} {limit} was hit"
+    k = max(_generations(obs.request), len(choices))
+    if used > limit * k:
+        return INCONCLUSIVE, (
+            f"completion_tokens {used} exceed {_cap_text(limit, name, k)}, "
+            "so whether the answer was cut cannot be told"
+        )
+    if cut:
+        need = limit * len(cut)
+        which = f"choice(s) {', '.join(map(str, cut))} say length"
+        if used >= need:
+            return PASS, f"{which} and completion_tokens {used} reach {need} ({name} {limit})"
+        prompt = _count(usage.get("prompt_tokens", usage.get("input_tokens")))
+        if prompt is None or prompt + used >= MIN_CONTEXT:
+            return INCONCLUSIVE, (
+                f"{which} below the cap (completion_tokens {used} < {need}); "
+                "a full context window may explain it"
+            )
+        return FAIL, f"{which} but completion_tokens {used} < {need} ({name} {limit}): not cut"
+    if used == limit * k and used > 0 and k == len(choices):
+        reasons = "/".join(sorted({str(c.get("finish_reason")) for c in choices}))
+        if _stops(obs.request):
+            return INCONCLUSIVE, (
+                f"completion_tokens {used} = {_cap_text(limit, name, k)} with finish_reason "
+                f"{reasons}: a stop sequence may have ended the answer right at the cap"
+            )
+        return FAIL, (
+            f"completion_tokens {used} = {_cap_text(limit, name, k)}: every choice hit "
+            f"the cap, yet finish_reason is {reasons}, not length"
+        )
+    return SKIP, f"not exercised: no choice was cut (completion_tokens {used} < {limit * k})"
+
+
+def _stops(request: dict[str, Any]) -> list[str]:
+    stop = request.get("stop")
+    stops = [stop] if isinstance(stop, str) else stop if isinstance(stop, list) else []
+    return [s for s in stops if isinstance(s, str) and s]
+
+
+def _echoed(request: dict[str, Any]) -> list[str]:
+    """Prompts a legacy completion echoes before its text (echo: true), longest first."""
+    if request.get("echo") is not True:
+        return []
+    prompt = request.get("prompt")
+    prompts = [prompt] if isinstance(prompt, str) else prompt if isinstance(prompt, list) else []
+    return sorted((p for p in prompts if isinstance(p, str) and p), key=len, reverse=True)
+
+
+def stop_absent(obs: Observed, v: Validators) -> Result:
+    """No stop sequence appears in any choice's content (chat) or text (completions)."""
+    stops = _stops(obs.request)
+    if not stops:
+        return SKIP, "not exercised: the request sets no stop"
+    choices = _dicts(_field(obs.body, "choices"))
+    if not choices:
+        return INCONCLUSIVE, "no choices to search for the stop sequences"
+    echoed, searched = _echoed(obs.request), 0
+    for i, choice in enumerate(choices):
+        text = _text(choice)
+        if text is None:
+            continue
+        prefix = next((p for p in echoed if text.startswith(p)), "")
+        text, searched = text[len(prefix) :], searched + 1
+        hit = next((s for s in stops if s in text), None)
+        if hit is not None:
+            return FAIL, f"choice {i} contains the stop sequence {hit!r} at {text.find(hit)}"
+    if not searched:
+        return SKIP, "not exercised: no choice has text (tool calls only)"
+    return PASS, f"none of {len(stops)} stop sequence(s) in {searched} choice(s)"
+
+
+def _tools(request: dict[str, Any]) -> dict[str, Any]:
+    """Offered function name -> its parameters schema (tools, or legacy functions)."""
+    out: dict[str, Any] = {}
+    tools = [_field(t, "function") for t in _dicts(request.get("tools")) or []]
+    for fn in [*tools, *(_dicts(request.get("functions")) or [])]:
+        if isinstance(fn, dict) and isinstance(fn.get("name"), str):
+            out[fn["name"]] = fn.get("parameters") or {"type": "object", "properties": {}}
+    return out
+
+
+def _calls(choice: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function parts of a choice's tool calls (and a legacy function_call)."""
+    message = choice.get("message")
+    if not isinstance(message, dict):
+        return []
+    calls = [_field(tc, "function") for tc in _dicts(message.get("tool_calls")) or []]
+    calls.append(message.get("function_call"))
+    return [c for c in calls if isinstance(c, dict)]
+
+
+def _tool_choice(request: dict[str, Any]) -> tuple[str, str | None]:
+    """("none" | "auto" | "required" | "function", the forced function's name)."""
+    choice = request.get("tool_choice", request.get("function_call"))
+    if isinstance(choice, dict):
+        fn = choice.get("function", choice)
+        name = _field(fn, "name")
+        return ("function", name) if isinstance(name, str) else ("auto", None)
+    return (choice, None) if choice in ("none", "auto", "required") else ("auto", None)
+
+
+def tool_calls_present(obs: Observed, v: Validators) -> Result:
+    """tool_choice required or a named function -> every choice calls (that) tool; none -> none.
+
+    With auto the model may answer in text: SKIP, unless it calls, then the names are checked.
+    """
+    offered = _tools(obs.request)
+    if not offered:
+        return SKIP, "not exercised: the request offers no tools"
+    mode, wanted = _tool_choice(obs.request)
+    choices = _dicts(_field(obs.body, "choices"))
+    if not choices:
+        return INCONCLUSIVE, "no choices to read tool_calls from"
+    for i, choice in enumerate(choices):
+        names = [str(c.get("name")) for c in _calls(choice)]
+        if mode == "none" and names:
+            return FAIL, f"tool_choice none, yet choice {i} calls {names[0]!r}"
+        if mode in ("required", "function") and not names:
+            finish = choice.get("finish_reason")
+            return (
+                FAIL,
+                f"tool_choice {wanted or mode} wants a call; choice {i} has none ({finish})",
+            )
+        stray = next((n for n in names if n not in offered), None)
+        if stray is not None:
+            return FAIL, f"choice {i} calls {stray!r}, not an offered tool ({', '.join(offered)})"
+        if wanted is not None and any(n != wanted for n in names):
+            return FAIL, f"tool_choice names {wanted!r}, yet choice {i} calls {names}"
+    if mode == "none":
+        return PASS, "tool_choice none: no choice calls a tool"
+    if mode == "auto" and not any(_calls(c) for c in choices):
+        return SKIP, "not exercised: tool_choice auto and the model answered without a tool"
+    return PASS, f"tool_choice {wanted or mode}: every call names {wanted or 'an offered tool'}"
+
+
+def tool_args_match_schema(obs: Observed, v: Validators) -> Result:
+    """Every call's arguments are a JSON string valid against that tool's parameters."""
+    tools = _tools(obs.request)
+    if not tools:
+        return SKIP, "not exercised: the request offers no tools"
+    choices = _dicts(_field(obs.body, "choices"))
+    calls = [(i, k, c) for i, ch in enumerate(choices or []) for k, c in enumerate(_calls(ch))]
+    if not calls:
+        return SKIP, "not exercised: no choice calls a tool"
+    unknown = []
+    for i, k, call in calls:
+        name, args = call.get("name"), call.get("arguments")
+        where = f"choice {i} call {k} ({name})"
+        if not isinstance(args, str):
+            return FAIL, f"{where}: arguments are {type(args).__name__}, not a JSON string"
+        try:
+            value = json.loads(args)
+        except ValueError:
+            return FAIL, f"{where}: arguments are not JSON: {args[:60]!r}"
+        if not isinstance(name, str) or name not in tools:
+            unknown.append(where)
+            continue
+        problem, broken = _problems(v, tools[name], value)
+        if broken:
+            return INCONCLUSIVE, f"{name}'s parameters schema does not compile: {broken}"
+        if problem:
+            return FAIL, f"{where}: arguments break the parameters schema at {problem}"
+    if unknown:
+        return INCONCLUSIVE, f"{unknown[0]} names no offered tool: no schema to check against"
+    return PASS, f"{len(calls)} call(s) with JSON arguments that match the tool's parameters"
+
+
+def _json_contents(obs: Observed) -> tuple[list[tuple[int, Any]], str | Result]:
+    """(index, parsed content) per choice, or the outcome when there is nothing to judge."""
+    fmt = obs.request.get("response_format")
+    kind = _field(fmt, "type")
+    if kind not in ("json_object", "json_schema"):
+        return [], (SKIP, "not exercised: response_format asks for no JSON")
+    choices = _dicts(_field(obs.body, "choices"))
+    if not choices:
+        return [], (INCONCLUSIVE, "no choices to read content from")
+    parsed, notes = [], []
+    for i, choice in enumerate(choices):
+        text = _text(choice)
+        refused = _field(choice.get("message"), "refusal")
+        if text is None:
+            notes.append(f"choice {i} has no content" + (" (refused)" if refused else ""))
+            continue
+        try:
+            parsed.append((i, json.loads(text)))
+        except ValueError:
+            if choice.get("finish_reason") == "length":
+                notes.append(f"choice {i} was cut at max_tokens before its JSON ended")
+                continue
+            return [], (FAIL, f"choice {i}'s content is not JSON ({kind}): {text[:60]!r}")
+    if not parsed:
+        return [], (INCONCLUSIVE, notes[0])
+    return parsed, str(kind)
+
+
+def json_content_parses(obs: Observed, v: Validators) -> Result:
+    """response_format json_object / json_schema -> each choice's content parses as JSON."""
+    parsed, kind = _json_contents(obs)
+    if not isinstance(kind, str):
+        return kind
+    return PASS, f"{len(parsed)} choice(s) with JSON content ({kind})"
+
+
+def json_schema_content_valid(obs: Observed, v: Validators) -> Result:
+    """response_format json_schema -> content validates against json_schema.schema."""
+    fmt = obs.request.get("response_format")
+    schema = _field(_field(fmt, "json_schema"), "schema")
+    if _field(fmt, "type") != "json_schema" or schema is None:
+        return SKIP, "not exercised: response_format gives no json_schema.schema"
+    parsed, kind = _json_contents(obs)
+    if not isinstance(kind, str):
+        if kind[0] is FAIL:  # json_content_parses reports unparsable content
+            return INCONCLUSIVE, f"{kind[1]}: nothing to validate"
+        return kind
+    for i, value in parsed:
+        problem, broken = _problems(v, schema, value)
+        if broken:
+            return INCONCLUSIVE, f"json_schema.schema does not compile: {broken}"
+        if problem:
+            return FAIL, f"choice {i}'s content breaks json_schema.schema at {problem}"
+    return PASS, f"{len(parsed)} choice(s) whose content matches json_schema.schema"
+
+
+def reasoning_tokens_reported(obs: Observed, v: Validators) -> Result:
+    """usage.completion_tokens_details.reasoning_tokens is an integer >= 0."""
+    usage = _usage(obs)
+    if usage is None:
+        return _no_usage(obs)
+    value = _field(usage.get("completion_tokens_details"), "reasoning_tokens")
+    if _count(value) is None:
+        return FAIL, f"usage.completion_tokens_details.reasoning_tokens is {value!r}, not a count"
+    return PASS, f"reasoning_tokens {value} reported"
+
+
+def audio_present(obs: Observed, v: Validators) -> Result:
+    """modalities with "audio" -> every choice's message.audio has id, transcript, base64 data."""
+    modalities = obs.request.get("modalities")
+    if not isinstance(modalities, list) or "audio" not in modalities:
+        return SKIP, "not exercised: modalities does not ask for audio"
+    fmt = _field(obs.request.get("audio"), "format")
+    choices = _dicts(_field(obs.body, "choices"))
+    if not choices:
+        return INCONCLUSIVE, "no choices to read message.audio from"
+    size = 0
+    for i, choice in enumerate(choices):
+        audio = _field(choice.get("message"), "audio")
+        if not isinstance(audio, dict):
+            return FAIL, f"choice {i} has no message.audio"
+        missing = [k for k in ("id", "transcript") if not isinstance(audio.get(k), str)]
+        if missing or not audio["id"]:
+            return FAIL, f"choice {i}: message.audio has no {(missing or ['id'])[0]}"
+        data = _decode64(audio.get("data"))
+        if not data:
+            return FAIL, f"choice {i}: message.audio.data is not non-empty base64"
+        if isinstance(fmt, str) and not audio_matches(fmt, data):
+            return FAIL, f"choice {i}: audio.format {fmt}, but data starts {data[:4].hex(' ')}"
+        size += len(data)
+    return PASS, f"{len(choices)} choice(s) with audio id, transcript and {size} bytes of {fmt}"
+
+
+# --- images ---------------------------------------------------------------------------------
+
+_WXH = re.compile(r"^\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
+_SVG_TAG = re.compile(rb"<svg\b[^>]*>", re.S)
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # start-of-frame markers
+
+
+def image_dimensions(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG, JPEG, WEBP, GIF or SVG header; None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR" and len(data) >= 24:
+        w, h = struct.unpack(">II", data[16:24])
+        return int(w), int(h)
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        w, h = struct.unpack("<HH", data[6:10])
+        return int(w), int(h)
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return _webp(data)
+    if data[:3] == b"\xff\xd8\xff":
+        return _jpeg(data)
+    return _svg(data)
+
+
+def _webp(data: bytes) -> tuple[int, int] | None:
+    kind = data[12:16]
+    if kind == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":
+        w, h = struct.unpack("<HH", data[26:30])
+        return int(w) & 0x3FFF, int(h) & 0x3FFF
+    if kind == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if kind == b"VP8X" and len(data) >= 30:
+        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+    return None
+
+
+def _jpeg(data: bytes) -> tuple[int, int] | None:
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF or marker == 0x01 or 0xD0 <= marker <= 0xD8:
+            i += 1 if marker == 0xFF else 2  # fill byte, or a marker without a length
+            continue
+        if marker in _SOF and i + 9 <= len(data):
+            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
+            return int(w), int(h)
+        i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+    return None
+
+
+def _svg(data: bytes) -> tuple[int, int] | None:
+    tag = _SVG_TAG.search(data[:4096])
+    if tag is None:
+        return None
+    attrs = dict(re.findall(rb'([\w:-]+)\s*=\s*["\']([^"\']*)["\']', tag.group(0)))
+    sides = [
+        re.fullmatch(rb"\s*(\d+(?:\.\d+)?)\s*(?:px)?\s*", attrs.get(k, b""))
+        for k in (b"width", b"height")
+    ]
+    if sides[0] and sides[1]:
+        return round(float(sides[0].group(1))), round(float(sides[1].group(1)))
+    box = re.split(rb"[\s,]+", attrs.get(b"viewBox", b"").strip())
+    try:
+        return (round(float(box[2])), round(float(box[3]))) if len(box) == 4 else None
+    except ValueError:
+        return None
+
+
+def _measure(item: dict[str, Any], fetch: Fetch | None) -> tuple[tuple[int, int] | None, str]:
+    """An image's size from its b64_json or the bytes its URL serves; else why not."""
+    url = item.get("url")
+    if isinstance(item.get("b64_json"), str) or (isinstance(url, str) and url.startswith("data:")):
+        data = _decode64(item.get("b64_json") or url)
+        if data is None:
+            return None, "its base64 does not decode"
+    elif not isinstance(url, str):
+        return None, "it has neither b64_json nor url"
+    elif fetch is None:
+        return None, "it is a URL and this run may not fetch"
+    else:
+        status, _, data = fetch(url)
+        if status != 200:
+            return None, f"its URL answered {status or 'nothing (transport error)'}"
+    size = image_dimensions(data)
+    return size, "" if size else f"its bytes are no PNG/JPEG/WEBP/GIF/SVG ({data[:8]!r})"
+
+
+def image_count_matches_n(obs: Observed, v: Validators) -> Result:
+    """len(data) == n (SiliconFlow: batch_size), 1 when absent."""
+    n, asked = _n(obs.request, "n", "batch_size")
+    if n is None:
+        return SKIP, f"not exercised: {asked} is not a whole number"
+    items = _field(obs.body, "data")
+    if not isinstance(items, list):
+        return FAIL, f"no data array; {asked} asks for {n} image(s)"
+    if len(items) != n:
+        return FAIL, f"{len(items)} image(s); {asked} asks for {n}"
+    return PASS, f"{n} image(s), as {asked} asks"
+
+
+def image_size_matches(obs: Observed, v: Validators) -> Result:
+    """Each image's real size (from its header) is the size asked ("WxH"); auto: SKIP."""
+    name = next((k for k in ("size", "image_size") if obs.request.get(k) is not None), None)
+    if name is None:
+        return SKIP, "not exercised: the request sets no size"
+    asked = obs.request[name]
+    m = _WXH.match(asked) if isinstance(asked, str) else None
+    if m is None:
+        return SKIP, f"not exercised: {name} {asked!r} is not WxH"
+    want = (int(m.group(1)), int(m.group(2)))
+    items = _dicts(_field(obs.body, "data"))
+    if not items:
+        return INCONCLUSIVE, "no images to measure"
+    unmeasured = []
+    for i, item in enumerate(items):
+        got, why = _measure(item, obs.fetch)
+        if got is None:
+            unmeasured.append(f"image {i}: {why}")
+        elif got != want:
+            return FAIL, f"image {i} is {got[0]}x{got[1]}; {name} asks for {want[0]}x{want[1]}"
+    if unmeasured:
+        return INCONCLUSIVE, f"cannot measure {unmeasured[0]}"
+    return PASS, f"{len(items)} image(s) of {want[0]}x{want[1]}, read from their headers"
+
+
+# --- embeddings and models ------------------------------------------------------------------
+
+
+def embedding_count_matches_input(obs: Observed, v: Validators) -> Result:
+    """One embedding per input (a string or a token array is one input), indices 0..n-1."""
+    value = obs.request.get("input")
+    single = isinstance(value, str) or (
+        isinstance(value, list) and bool(value) and all(whole(x) is not None for x in value)
+    )
+    count = 1 if single else len(value) if isinstance(value, list) else 0
+    if not count:
+        return SKIP, "not exercised: input is empty or neither a string nor a list"
+    items = _dicts(_field(obs.body, "data"))
+    if items is None:
+        return FAIL, f"no data array; {count} input(s) ask for {count} embedding(s)"
+    if len(items) != count:
+        return FAIL, f"{len(items)} embedding(s) for {count} input(s)"
+    indices = [i for i in (item.get("index") for item in items) if isinstance(i, int)]
+    if len(indices) == count and sorted(indices) != list(range(count)):
+        return FAIL, f"indices {sorted(indices)[:6]} do not number the inputs 0..{count - 1}"
+    return PASS, f"{count} embedding(s) for {count} input(s)"
+
+
+def embedding_dimensions(obs: Observed, v: Validators) -> Result:
+    """dimensions -> every vector has that many values (floats, or base64 float32)."""
+    dims = whole(obs.request.get("dimensions"))
+    if dims is None:
+        return SKIP, "not exercised: the request sets no dimensions"
+    items = _dicts(_field(obs.body, "data"))
+    if not items:
+        return INCONCLUSIVE, "no embeddings to measure"
+    for i, item in enumerate(items):
+        vector = item.get("embedding")
+        if isinstance(vector, list):
+            length = len(vector)
+        elif (raw := _decode64(vector)) is not None and len(raw) % 4 == 0:
+            length = len(raw) // 4
+        else:
+            return INCONCLUSIVE, f"embedding {i} is neither a list nor base64 float32"
+        if length != dims:
+            return FAIL, f"embedding {i} has {length} values; dimensions asks for {dims}"
+    return PASS, f"{len(items)} embedding(s) of {dims} values"
+
+
+def model_listed(obs: Observed, v: Validators) -> Result:
+    """Every model the profile uses appears in the list (clients fill model pickers from it).
+
+    The list differs per key (relays filter it by the key's group), so only the models this
+    run relies on are looked for; with none given, SKIP.
+    """
+    wanted = list(dict.fromkeys(obs.models))
+    if not wanted:
+        return SKIP, "not exercised: no models to look for (the profile names none)"
+    items = _dicts(_field(obs.body, "data"))
+    if items is None:
+        return FAIL, "no data array to look the models up in"
+    ids = {item.get("id") for item in items}
+    missing = [m for m in wanted if m not in ids]
+    if missing:
+        return FAIL, f"{len(missing)} of {len(wanted)} model(s) not listed: {', '.join(missing)}"
+    return PASS, f"all {len(wanted)} model(s) listed among {len(ids)}"
+
+
+# --- audio ----------------------------------------------------------------------------------
+
+SPEECH_TYPES = {
+    "mp3": ("audio/mpeg", "audio/mp3", "audio/mpeg3"),
+    "opus": ("audio/ogg", "audio/opus"),
+    "aac": ("audio/aac", "audio/x-aac", "audio/aacp"),
+    "flac": ("audio/flac", "audio/x-flac"),
+    "wav": ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"),
+    "pcm": ("audio/pcm", "audio/l16", "application/octet-stream"),
+}
+"""Content types a speech answer in each response_format may carry."""
+MAGIC = {
+    "mp3": "ID3 or an MPEG frame sync",
+    "opus": "OggS",
+    "aac": "an ADTS header (0xFFF, layer 0)",
+    "flac": "fLaC",
+    "wav": "RIFF....WAVE",
+}
+
+
+def audio_matches(fmt: str, data: bytes) -> bool:
+    """True when the bytes start as ``fmt`` does (pcm and unknown formats: any bytes)."""
+    sync = len(data) > 1 and data[0] == 0xFF
+    checks = {
+        "mp3": data[:3] == b"ID3" or (sync and data[1] & 0xE0 == 0xE0 and data[1] & 0x06 != 0),
+        "opus": data[:4] == b"OggS",
+        "aac": sync and data[1] & 0xF6 == 0xF0,
+        "flac": data[:4] == b"fLaC",
+        "wav": data[:4] == b"RIFF" and data[8:12] == b"WAVE",
+    }
+    return checks.get(fmt, True)
+
+
+def speech_format_matches(obs: Observed, v: Validators) -> Result:
+    """response_format (mp3 by default) -> the content type and the magic bytes match it."""
+    fmt = obs.request.get("response_format") or "mp3"
+    if fmt not in SPEECH_TYPES:
+        return SKIP, f"not exercised: response_format {fmt!r} is none of {', '.join(SPEECH_TYPES)}"
+    if obs.content_type not in SPEECH_TYPES[fmt]:
+        expected = " or ".join(SPEECH_TYPES[fmt])
+        return FAIL, f"{fmt}: content type {obs.content_type or '(none)'}, expected {expected}"
+    if not obs.content:
+        return FAIL, f"{fmt}: the body is empty"
+    if not audio_matches(fmt, obs.content):
+        head = obs.content[:4].hex(" ")
+        return FAIL, f"{fmt}: the body starts {head}, not {MAGIC[fmt]}"
+    return PASS, f"{fmt}: {obs.content_type}, {len(obs.content)} bytes that start as {fmt} does"
+
+
+TEXT_TYPES = {
+    "text": ("text/plain",),
+    "srt": ("text/plain", "application/x-subrip", "text/srt"),
+    "vtt": ("text/plain", "text/vtt"),
+}
+_SRT_CUE = re.compile(r"^\d{2,}:\d{2}:\d{2},\d{3} --> \d{2,}:\d{2}:\d{2},\d{3}\b")
+
+
+def _granularities(request: dict[str, Any]) -> set[str]:
+    value = request.get("timestamp_granularities[]", request.get("timestamp_granularities"))
+    return {g for g in (value if isinstance(value, list) else [value]) if isinstance(g, str)}
+
+
+def _verbose(body: dict[str, Any], request: dict[str, Any]) -> Result:
+    wanted: dict[str, type | tuple[type, ...]] = {
+        "language": str,
+        "duration": (int, float),
+        "text": str,
+    }
+    grains = _granularities(request)
+    if not grains or "segment" in grains:
+        wanted["segments"] = list
+    if "word" in grains:
+        wanted["words"] = list
+    bad = [k for k, kind in wanted.items() if not isinstance(body.get(k), kind)]
+    if bad:
+        return FAIL, f"verbose_json lacks {', '.join(bad)} (or has the wrong type)"
+    return PASS, f"verbose_json with {', '.join(wanted)}"
+
+
+def transcript_format_matches(obs: Observed, v: Validators) -> Result:
+    """json / verbose_json -> JSON with text (verbose: language, duration, segments/words);
+    text / srt / vtt -> plain text; srt cues ``HH:MM:SS,mmm -->``; vtt starts WEBVTT."""
+    fmt = obs.request.get("response_format") or "json"
+    if fmt in ("json", "verbose_json"):
+        if obs.content_type != "application/json" or not isinstance(obs.body, dict):
+            return FAIL, f"{fmt} asks for a JSON object; got {obs.content_type or '(none)'}"
+        if not isinstance(obs.body.get("text"), str):
+            return FAIL, f"{fmt}: the JSON has no text string"
+        return (
+            _verbose(obs.body, obs.request)
+            if fmt == "verbose_json"
+            else (PASS, "json: an object with text")
+        )
+    if fmt not in TEXT_TYPES:
+        return SKIP, f"not exercised: response_format {fmt!r} is not json/text/srt/vtt"
+    if obs.content_type not in TEXT_TYPES[fmt]:
+        return FAIL, f"{fmt}: content type {obs.content_type or '(none)'}, expected text/plain"
+    try:
+        text = obs.content.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        return FAIL, f"{fmt}: the body is not UTF-8 text"
+    if fmt == "vtt":
+        if not text.startswith("WEBVTT"):
+            return FAIL, f"vtt: the body starts {text[:16]!r}, not WEBVTT"
+        return PASS, f"vtt: WEBVTT and {text.count('-->')} cue(s)"
+    if fmt == "text":
+        if isinstance(_loads(text), dict):
+            return FAIL, "text: the body is a JSON object, not plain text"
+        return PASS, f"text: {len(text)} characters of plain text"
+    arrows = [line.strip() for line in text.splitlines() if "-->" in line]
+    if not text.strip():
+        return INCONCLUSIVE, "srt: the body is empty (no speech?)"
+    bad = next((a for a in arrows if not _SRT_CUE.match(a)), None)
+    if not arrows or bad is not None:
+        return FAIL, f"srt: cue {bad!r} is not HH:MM:SS,mmm --> HH:MM:SS,mmm" if bad else (
+            "srt: no HH:MM:SS,mmm --> HH:MM:SS,mmm cue"
+        )
+    return PASS, f"srt: {len(arrows)} cue(s) with comma milliseconds"
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

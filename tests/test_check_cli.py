@@ -1,0 +1,109 @@
+"""`relaykit check` as a user runs it: the embedded mock conforms, dry runs send nothing,
+keys stay out of argv and out of everything written, profiles are validated."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from mockserver.background import serve_in_thread
+
+KEY = "sk-relaykit-cli-secret-4242424242"
+HITS: list[str] = []
+
+
+def relaykit(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Any:
+    return subprocess.run(
+        [sys.executable, "-m", "relaykit", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        cwd=cwd,
+    )
+
+
+@pytest.fixture(scope="module")
+def counting_relay() -> Iterator[str]:
+    async def anything(request: Request) -> JSONResponse:
+        HITS.append(request.url.path)
+        return JSONResponse({"error": {"message": "no"}}, 404)
+
+    app = Starlette(routes=[Route("/{path:path}", anything, methods=["GET", "POST"])])
+    with serve_in_thread(app) as url:
+        yield url
+
+
+def test_dry_run_prints_the_plan_and_sends_nothing(counting_relay: str, tmp_path: Path) -> None:
+    HITS.clear()
+    done = relaykit(
+        "check", "--base-url", counting_relay, "--dry-run", "--only", "openai-chat",
+        env={"RELAYKIT_API_KEY": KEY}, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "openai.chat.completions.stream" in done.stdout and "checks would run" in done.stdout
+    assert HITS == []
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_relay_url_without_a_key_is_refused_in_one_line(counting_relay: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "RELAYKIT_API_KEY"}
+    done = subprocess.run(
+        [sys.executable, "-m", "relaykit", "check", "--base-url", counting_relay],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and "RELAYKIT_API_KEY" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_bad_profile_names_the_file_and_field(tmp_path: Path) -> None:
+    profile = tmp_path / "relay.yaml"
+    profile.write_text("budget: {requests: many}\n", encoding="utf-8")
+    done = relaykit("check", "--profile", str(profile), "--dry-run")
+    assert done.returncode == 2
+    assert "relay.yaml: budget.requests" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_unsupported_relay_is_skipped_not_failed(counting_relay: str, tmp_path: Path) -> None:
+    done = relaykit(
+        "check", "--base-url", counting_relay, "--only", "openai.models.list",
+        "--report-dir", str(tmp_path), env={"RELAYKIT_API_KEY": KEY},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    record = json.loads((tmp_path / "latest" / "record.json").read_text(encoding="utf-8"))
+    assert record["summary"]["fail"] == 0 and record["summary"]["pass"] == 0
+    assert all("unsupported" in f["message"] for f in record["findings"])
+
+
+def test_check_against_the_embedded_mock_conforms(tmp_path: Path) -> None:
+    """The README's main command: every operation has a check that ran; nothing fails."""
+    done = relaykit(
+        "check", "--report-dir", str(tmp_path), "--name", "embedded",
+        env={"RELAYKIT_API_KEY": KEY},
+    )  # fmt: skip
+    run_dir = tmp_path / "embedded"
+    record = json.loads((run_dir / "record.json").read_text(encoding="utf-8"))
+    bad = [
+        f"{f['operation_id']} {f['check_id']}: {f['message']}"
+        for f in record["findings"]
+        if f["outcome"] in ("fail", "error")
+    ]
+    assert bad == [], "\n".join(bad[:40])
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    passed = {f["operation_id"] for f in record["findings"] if f["outcome"] == "pass"}
+    assert passed == set(record["operations"]) and len(passed) >= 119
+    assert "Summary" in done.stdout
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            assert KEY not in path.read_text(encoding="utf-8", errors="replace"), path
