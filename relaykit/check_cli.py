@@ -17,6 +17,7 @@ from relaykit.console import print_plan, print_summary, progress_line
 from suites.findings import Finding, Outcome
 from suites.plan import make_plan, selected
 from suites.profile import Budget, Limits, Profile, ProfileError, load_profile
+from suites.record import RunRecord
 
 EMBEDDED_LIMITS = Limits(
     rps=0, timeout=30, retries=1, stream_seconds=30, stream_stall=10, task_seconds=60,
@@ -129,6 +130,7 @@ def check(
 
     contracts = _contracts(contract_dirs)
     profile, url = load_target(profile_path, base_url)
+    before = _load_baseline(baseline)
     unknown = [w for w in only if w not in contracts.families() and w not in _ids(contracts)]
     if unknown:
         raise click.BadParameter(
@@ -169,8 +171,8 @@ def check(
     print_summary(console, record)
     written = _write(record, Path(report_dir), run_name, key)
     console.print(f"Run record: {written}")
-    if baseline:
-        _print_baseline(console, Path(baseline), record)
+    if before is not None:  # a baseline gates on what got worse, not on what already failed
+        sys.exit(1 if _print_changes(console, before, record) else 0)
     outcomes = frozenset(FAIL_ON[o] for o in fail_on) or frozenset({Outcome.FAIL, Outcome.ERROR})
     sys.exit(1 if record.failed(outcomes) else 0)
 
@@ -179,15 +181,29 @@ def _ids(contracts: ContractSet) -> set[str]:
     return {op.id for op in contracts}
 
 
-def _write(record: object, root: Path, name: str | None, key: str) -> Path:
+def _write(record: RunRecord, root: Path, name: str | None, key: str) -> Path:
     from reports.rundir import new_run_dir, write_all
 
-    run_dir = new_run_dir(root, name)
-    files = write_all(record, run_dir, secrets=[key])  # type: ignore[arg-type]
+    files = write_all(record, new_run_dir(root, name), secrets=[key])
     return files["record"]
 
 
-def _print_baseline(console: Console, baseline: Path, record: object) -> None:
-    from reports.diff import diff, load_any, render_text
+def _load_baseline(path: str | None) -> RunRecord | None:
+    """The baseline run, read before anything is sent (a bad file must not waste a run)."""
+    if path is None:
+        return None
+    from reports.diff import load_any
 
-    console.print(render_text(diff(load_any(baseline), record)))  # type: ignore[arg-type]
+    try:
+        return load_any(Path(path))
+    except ValueError as exc:
+        raise click.UsageError(f"--baseline: {exc}") from None
+
+
+def _print_changes(console: Console, before: RunRecord, record: RunRecord) -> bool:
+    """Print what changed since the baseline run; True when there are new failures."""
+    from reports.diff import diff, render_text
+
+    changes = diff(before, record)
+    console.print(render_text(changes))
+    return changes.has_regressions

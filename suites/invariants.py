@@ -15,6 +15,7 @@ from typing import Any
 
 from contracts.model import ContractSet, Operation
 from contracts.validation import Validators
+from suites import invariant_media as m
 from suites import invariant_rules as r
 from suites.findings import Finding, Outcome
 
@@ -74,13 +75,13 @@ RESPONSE_INVARIANTS: Mapping[str, Rule] = MappingProxyType(
         "json_schema_content_valid": r.json_schema_content_valid,
         "reasoning_tokens_reported": r.reasoning_tokens_reported,
         "audio_present": r.audio_present,
-        "image_count_matches_n": r.image_count_matches_n,
-        "image_size_matches": r.image_size_matches,
-        "embedding_count_matches_input": r.embedding_count_matches_input,
-        "embedding_dimensions": r.embedding_dimensions,
-        "model_listed": r.model_listed,
-        "speech_format_matches": r.speech_format_matches,
-        "transcript_format_matches": r.transcript_format_matches,
+        "image_count_matches_n": m.image_count_matches_n,
+        "image_size_matches": m.image_size_matches,
+        "embedding_count_matches_input": m.embedding_count_matches_input,
+        "embedding_dimensions": m.embedding_dimensions,
+        "model_listed": m.model_listed,
+        "speech_format_matches": m.speech_format_matches,
+        "transcript_format_matches": m.transcript_format_matches,
     }
 )
 """Invariants judged on one answer, by name."""

@@ -17,7 +17,7 @@ from contracts.model import ContractSet
 from contracts.validation import Validators
 from mockserver.render.audio import to_srt, to_vtt
 from suites.findings import Outcome
-from suites.invariant_rules import image_dimensions
+from suites.invariant_media import image_dimensions
 from suites.invariants import (
     RESPONSE_INVARIANTS,
     STREAM_INVARIANTS,
