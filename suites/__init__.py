@@ -1,7 +1,7 @@
-"""The conformance engine (issue 4: `relaykit check`), built up piece by piece.
+"""The conformance engine behind `relaykit check` and the pytest plugin.
 
-Here so far: outcomes and findings (findings.py), a stream reader with caps and timing
-(streams.py), the OpenAI chat stream grammar (chat_stream.py), target profiles (profile.py)
-and the plan with its budget (plan.py). Not yet: the runner and its checks, the run record,
-the CLI command and the pytest plugin.
+plan.py plans a run within the profile's budget, runner.py runs it through transport.py and
+the checks (examples.py, negative.py, properties.py, responses.py, the stream grammars, the
+invariants, tasks.py), and record.py holds the run record every report is rendered from.
+ARCHITECTURE.md has the map.
 """
