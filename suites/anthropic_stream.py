@@ -16,7 +16,7 @@ from typing import Any, TypeGuard
 
 from contracts.validation import Validators
 from suites.findings import Finding, Outcome
-from suites.streams import StreamRecord
+from suites.streams import StreamRecord, streamed_verdict
 
 DONE = "[DONE]"
 CHECKS = (
@@ -64,7 +64,7 @@ def check_anthropic_stream(
         "sse.stop_reason": lambda: _stop_reason(parsed, limit),
         "sse.usage": lambda: _usage(parsed, limit),
         "sse.tool_input": lambda: _tool_input(parsed),
-        "sse.streamed": lambda: _streamed(record),
+        "sse.streamed": lambda: streamed_verdict(record),
     }
     findings = []
     for check_id, rule in rules.items():
@@ -335,18 +335,4 @@ def _tool_input(parsed: list[_Event]) -> Verdict:
     return (
         Outcome.PASS,
         f"{len(done)} tool_use block(s) whose input fragments join into a JSON object",
-    )
-
-
-def _streamed(record: StreamRecord) -> Verdict:
-    verdict = record.streamed()
-    if verdict is None:
-        return Outcome.INCONCLUSIVE, f"{len(record.arrivals)} events are too few to tell"
-    span_ms = (record.arrivals[-1].at - record.arrivals[0].at) * 1000
-    count = len(record.arrivals)
-    if not verdict:
-        return Outcome.FAIL, f"all {count} events arrived within {span_ms:.1f} ms (one burst)"
-    return (
-        Outcome.PASS,
-        f"{count} events spread over {span_ms:.0f} ms, first at {record.ttfe:.3f} s",
     )

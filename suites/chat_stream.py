@@ -14,7 +14,7 @@ from typing import Any
 
 from contracts.validation import Validators
 from suites.findings import Finding, Outcome
-from suites.streams import StreamRecord
+from suites.streams import StreamRecord, json_objects, streamed_verdict
 
 DONE = "[DONE]"
 CHECKS = (
@@ -30,20 +30,6 @@ CHECKS = (
 )
 
 
-def _chunks(record: StreamRecord) -> list[dict[str, Any]]:
-    out = []
-    for a in record.arrivals:
-        if a.data == DONE:
-            continue
-        try:
-            value = json.loads(a.data)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            out.append(value)
-    return out
-
-
 def check_chat_stream(
     op_id: str,
     record: StreamRecord,
@@ -52,7 +38,7 @@ def check_chat_stream(
     event_schema: Any,
 ) -> list[Finding]:
     """Every stream check for one streamed chat request."""
-    chunks = _chunks(record)
+    chunks = json_objects(record)
     n = request.get("n") or 1
     want_usage = bool((request.get("stream_options") or {}).get("include_usage"))
     rules: dict[str, Callable[[], tuple[Outcome, str]]] = {
@@ -64,7 +50,7 @@ def check_chat_stream(
         "sse.finish_reason": lambda: _finish(chunks, n),
         "sse.usage_chunk": lambda: _usage(chunks, want_usage),
         "sse.tool_arguments": lambda: _tool_arguments(chunks, request),
-        "sse.streamed": lambda: _streamed(record),
+        "sse.streamed": lambda: streamed_verdict(record),
     }
     findings = []
     for check_id, rule in rules.items():
@@ -176,17 +162,3 @@ def _tool_arguments(chunks: list[dict[str, Any]], request: dict[str, Any]) -> tu
         except ValueError:
             return Outcome.FAIL, f"choice {index} tool call {k}: fragments join into invalid JSON"
     return Outcome.PASS, f"{len(calls)} tool call(s) whose fragments join into JSON"
-
-
-def _streamed(record: StreamRecord) -> tuple[Outcome, str]:
-    verdict = record.streamed()
-    if verdict is None:
-        return Outcome.INCONCLUSIVE, f"{len(record.arrivals)} events are too few to tell"
-    span_ms = (record.arrivals[-1].at - record.arrivals[0].at) * 1000
-    count = len(record.arrivals)
-    if not verdict:
-        return Outcome.FAIL, f"all {count} events arrived within {span_ms:.1f} ms (one burst)"
-    return (
-        Outcome.PASS,
-        f"{count} events spread over {span_ms:.0f} ms, first at {record.ttfe:.3f} s",
-    )

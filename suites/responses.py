@@ -7,7 +7,6 @@ variations alike) is judged here, so a rule fails under one check id whichever r
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -23,7 +22,7 @@ from suites.invariants import (
     check_invariants,
 )
 from suites.probes import Probe
-from suites.streams import StreamRecord, read_sse
+from suites.streams import StreamRecord, json_objects, read_sse
 from suites.transport import Exchange
 
 UNSUPPORTED = frozenset({404, 405, 501})
@@ -219,7 +218,7 @@ def judge_stream(
         rules = check_chat_stream(
             op.id, record, probe.json_body, ctx.validators, op.stream.event_schema
         )
-        chunks = _chunks(record)
+        chunks = json_objects(record)
         legacy = any(c.get("object") == "text_completion" for c in chunks)
         if legacy:
             rules = [f for f in rules if f.check_id not in _NOT_FOR_COMPLETIONS]
@@ -240,18 +239,6 @@ def judge_stream(
         invariants = check_invariants(op, observed, ctx.validators)
         findings += _with_source(invariants, src, ctx, exchange)
     return findings
-
-
-def _chunks(record: StreamRecord) -> list[dict[str, Any]]:
-    out = []
-    for a in record.arrivals:
-        try:
-            value = json.loads(a.data)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            out.append(value)
-    return out
 
 
 def _with_source(

@@ -7,12 +7,16 @@ stream ends as a record, never a hang. Parsing is httpx-sse's (the WHATWG algori
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from httpx_sse import EventSource, SSEError
+
+from suites.findings import Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +103,31 @@ def read_sse(
         record.ended, record.detail = "transport", f"{type(exc).__name__}: {exc}"
     record.total_bytes = response.num_bytes_downloaded
     return record
+
+
+def json_objects(record: StreamRecord) -> list[dict[str, Any]]:
+    """The data of each event that is a JSON object, in order ([DONE] and the rest skipped)."""
+    out = []
+    for a in record.arrivals:
+        try:
+            value = json.loads(a.data)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            out.append(value)
+    return out
+
+
+def streamed_verdict(record: StreamRecord) -> tuple[Outcome, str]:
+    """``sse.streamed``: were the events spread out in time, or delivered in one burst?"""
+    verdict = record.streamed()
+    if verdict is None:
+        return Outcome.INCONCLUSIVE, f"{len(record.arrivals)} events are too few to tell"
+    span_ms = (record.arrivals[-1].at - record.arrivals[0].at) * 1000
+    count = len(record.arrivals)
+    if not verdict:
+        return Outcome.FAIL, f"all {count} events arrived within {span_ms:.1f} ms (one burst)"
+    return (
+        Outcome.PASS,
+        f"{count} events spread over {span_ms:.0f} ms, first at {record.ttfe:.3f} s",
+    )
