@@ -20,6 +20,15 @@ NEGATIVE_REQUESTS = 5
 """Malformed JSON, a missing required field, a wrong type, no key, a wrong key."""
 
 
+RUN_ORDER = {"examples": 0, "negative": 1, "property": 2, "schemathesis": 3}
+"""Within an operation: examples first (a 404 there marks it unsupported), then the rest."""
+
+
+def in_run_order(checks: Iterable[PlannedCheck]) -> list[PlannedCheck]:
+    """The checks of an operation in the order a run sends them."""
+    return sorted(checks, key=lambda c: RUN_ORDER.get(c.check_id, len(RUN_ORDER)))
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedCheck:
     """One check of one operation and what it will cost; ``skip`` says why it will not run."""
@@ -82,6 +91,8 @@ def candidate_checks(
     tokens, paid = _example_cost(op, examples)
     polls = 10 if op.task and op.task.get("role") == "submit" else 0
     checks.append(PlannedCheck(op.id, "examples", examples + polls * examples, tokens, paid))
+    if property_examples and not op.cost.paid:  # schemathesis: free operations only
+        checks.append(PlannedCheck(op.id, "schemathesis", property_examples, 0, 0))
     if property_examples and varied_fields(op, validators):
         tokens, paid = _example_cost(op, property_examples)
         checks.append(PlannedCheck(op.id, "property", property_examples, tokens, paid))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import re
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,6 +49,10 @@ INVARIANT_FIELDS = {
 """Which request fields exercise which invariant."""
 KNOBS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
 NEVER = frozenset({"model", "stream", "messages", "prompt", "input"})
+GENERATION_LOCK = threading.Lock()
+"""Hypothesis generation, ours and schemathesis's, one thread at a time: hypothesis is not
+thread-safe, and CPython 3.11 can raise "AST constructor recursion depth mismatch" when two
+threads parse source at once (both happen while strategies are built)."""
 _WORD = re.compile(r"[A-Za-z]{3,}|[\u4e00-\u9fff]{2}")
 
 
@@ -92,7 +97,7 @@ def property_probes(
         if len(drawn) < count:
             drawn.append(changes)
 
-    with contextlib.suppress(Unsatisfiable):  # every variation would select a sibling
+    with GENERATION_LOCK, contextlib.suppress(Unsatisfiable):  # all would select a sibling
         collect()
     probes = []
     for i, changes in enumerate(drawn):

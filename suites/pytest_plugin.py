@@ -88,13 +88,12 @@ def pytest_collection_modifyitems(
     state = config.stash.get(_STATE, None)
     if state is None:
         return
-    from suites.plan import make_plan
+    from suites.plan import in_run_order, make_plan
 
     only = config.getoption("relaykit_only")
     examples = config.getoption("relaykit_property_examples")
     plan = make_plan(state.contracts, _full_profile(config, state), only, examples)
-    order = {"examples": 0, "negative": 1, "property": 2}
-    checks = sorted(plan.checks, key=lambda c: order.get(c.check_id, 9))
+    checks = in_run_order(plan.checks)
     by_op: dict[str, list[PlannedCheck]] = {}
     for c in checks:
         by_op.setdefault(c.operation_id, []).append(c)

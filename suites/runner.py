@@ -24,11 +24,12 @@ from suites.context import CheckContext
 from suites.examples import check_examples
 from suites.findings import Finding, Outcome
 from suites.negative import check_negative
-from suites.plan import Plan, PlannedCheck
+from suites.plan import Plan, PlannedCheck, in_run_order
 from suites.profile import Profile
 from suites.properties import property_probes
 from suites.record import OperationInfo, RunRecord
 from suites.responses import Unsupported, send_and_judge
+from suites.schemathesis_check import check_schemathesis
 from suites.streams import StreamLimits
 from suites.transport import BudgetExceeded, Exchange, Transport
 
@@ -160,8 +161,8 @@ def check_operation(
 ) -> list[Finding]:
     """All planned checks of one operation, in order; never raises."""
     findings: list[Finding] = []
-    order = {"examples": 0, "negative": 1, "property": 2}
-    for i, check in enumerate(sorted(planned, key=lambda c: order.get(c.check_id, 9))):
+    ordered = in_run_order(planned)
+    for i, check in enumerate(ordered):
         if check.skip:
             findings.append(ctx.finding(op.id, check.check_id, Outcome.SKIP, check.skip))
             continue
@@ -171,7 +172,7 @@ def check_operation(
             findings.append(
                 ctx.finding(op.id, check.check_id, Outcome.SKIP, str(exc), "", exc.exchange)
             )
-            rest = sorted(planned, key=lambda c: order.get(c.check_id, 9))[i + 1 :]
+            rest = ordered[i + 1 :]
             findings += [
                 ctx.finding(op.id, c.check_id, Outcome.SKIP, c.skip or str(exc)) for c in rest
             ]
@@ -205,6 +206,8 @@ def _run_check(
                 findings.append(ctx.finding(op.id, "property", Outcome.SKIP, str(exc)))
                 break
         return findings
+    if check_id == "schemathesis":
+        return check_schemathesis(ctx, op, property_examples)
     raise ValueError(f"unknown planned check {check_id!r}")
 
 

@@ -123,7 +123,7 @@ BREAKAGES = {
 def test_the_clean_proxy_breaks_nothing(contracts: ContractSet, upstream: str) -> None:
     only = sorted({op for _, ops, _ in BREAKAGES.values() for op in ops})
     record = check_through(contracts, upstream, Breakage(), only)
-    assert failing(record) == set()
+    assert failing(record) == set(), _messages(record)
     assert {f.operation_id for f in record.findings if f.outcome is Outcome.PASS} == set(only)
 
 
@@ -173,3 +173,19 @@ def _messages(record: RunRecord) -> list[str]:
         for f in record.findings
         if f.outcome in (Outcome.FAIL, Outcome.ERROR)
     ]
+
+
+def test_schemathesis_findings_fold_into_the_run(contracts: ContractSet, upstream: str) -> None:
+    """A models list that breaks its schema fails our schema check and schemathesis's too."""
+
+    def no_list(path: str, status: int, body: Any) -> Any:
+        broken = path == "/v1/models" and status == 200
+        return {"object": "list", "data": "none"} if broken else body
+
+    record = check_through(contracts, upstream, Breakage(body=no_list), ["openai.models.list"])
+    assert failing(record) == {
+        ("openai.models.list", "response.schema"),
+        ("openai.models.list", "schemathesis"),
+    }, _messages(record)
+    st = [f for f in record.findings if f.check_id == "schemathesis"]
+    assert len(st) == 3 and all("schema" in f.message.lower() for f in st), [f.message for f in st]
