@@ -60,9 +60,11 @@ class BrokenRelay:
             for name in ("authorization", "x-api-key", "mj-api-secret"):
                 if name in headers and "wrong" in headers[name]:
                     headers[name] = f"Bearer {GOOD_KEY}" if name == "authorization" else GOOD_KEY
+        # the raw (still percent-encoded) path: a decoded one may hold characters no URL can
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
         upstream = self.client.build_request(
             request.method,
-            request.url.path,
+            raw_path.decode("latin-1"),
             params=request.query_params,
             headers=headers,
             content=await request.body(),
