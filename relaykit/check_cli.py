@@ -170,7 +170,10 @@ def check(
         )  # fmt: skip
     print_summary(console, record)
     written = _write(record, Path(report_dir), run_name, key)
-    console.print(f"Run record: {written}")
+    console.print(
+        f"Reports in {written.parent}/: record.json (the run record), junit.xml, "
+        "report.html, summary.md"
+    )
     if before is not None:  # a baseline gates on what got worse, not on what already failed
         sys.exit(1 if _print_changes(console, before, record) else 0)
     outcomes = frozenset(FAIL_ON[o] for o in fail_on) or frozenset({Outcome.FAIL, Outcome.ERROR})

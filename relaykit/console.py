@@ -84,13 +84,20 @@ def print_summary(console: Console, record: RunRecord) -> None:
     table.add_row("[b]all[/b]", *(f"[b]{total.get(o, 0)}[/b]" for o in Outcome))
     console.print(table)
     bad = [(k, o) for k, o in verdicts.items() if o in (Outcome.FAIL, Outcome.ERROR)]
-    if bad:
-        console.print(f"[b]{len(bad)} checks failed or errored[/b] (first {MAX_LISTED}):")
     messages = _first_messages(record)
-    for (op_id, check_id), outcome in bad[:MAX_LISTED]:
+    groups: dict[tuple[Outcome, str, str], list[str]] = defaultdict(list)
+    for (op_id, check_id), outcome in bad:
+        groups[(outcome, check_id, messages.get((op_id, check_id), ""))].append(op_id)
+    if bad:
         console.print(
-            f"  [{STYLE[outcome]}]{outcome.value}[/] {op_id} {check_id}: "
-            f"{messages.get((op_id, check_id), '')}",
+            f"[b]{len(bad)} checks failed or errored[/b], grouped by check and message "
+            f"(details per request in the record and report.html):"
+        )
+    for (outcome, check_id, message), ops in list(groups.items())[:MAX_LISTED]:
+        where = ", ".join(ops[:3]) + (f" and {len(ops) - 3} more" if len(ops) > 3 else "")
+        console.print(
+            f"  [{STYLE[outcome]}]{outcome.value}[/] {check_id} on {len(ops)} operation(s) "
+            f"({where}): {message}",
             highlight=False,
         )
     skipped = Counter(
