@@ -12,11 +12,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from contracts.loader import default_contracts, load_contracts
-from mockserver.app import create_app
 from mockserver.config import MockConfig
+from mockserver.stack import serving_app
 
 ENV_VAR = "RELAYKIT_MOCK_CONFIG"
 
@@ -29,11 +29,11 @@ def dump_config(config: MockConfig, contract_dirs: list[str] | None = None) -> s
     return json.dumps(data)
 
 
-def app_from_env() -> Starlette:
+def app_from_env() -> ASGIApp:
     """Build the app from ``RELAYKIT_MOCK_CONFIG`` (defaults when unset)."""
     data = json.loads(os.environ.get(ENV_VAR, "{}"))
     dirs = data.pop("contract_dirs", [])
     data["api_keys"] = frozenset(data.get("api_keys", []))
     data["path_map"] = tuple(tuple(pair) for pair in data.get("path_map", []))
     contracts = load_contracts([Path(d) for d in dirs]) if dirs else default_contracts()
-    return create_app(contracts, MockConfig(**data))
+    return serving_app(contracts, MockConfig(**data))

@@ -28,3 +28,9 @@ class MockConfig:
     """How fast async tasks move along their timelines (2.0: twice as fast)."""
     bare_paths: bool = True
     """Also serve /v1/... paths without /v1 (seed 004 documents /chat/completions)."""
+    faults_file: str = ""
+    """A YAML file of fault rules (mockserver/faults.py); none when empty."""
+    replay_dir: str = ""
+    """Answer from the cassettes in this directory first (mockserver/replay.py)."""
+    replay_timing: bool = False
+    """Replay streams with their recorded event timing."""

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from contracts.model import ContractSet
 from relaykit.console import print_plan, print_summary, progress_line
+from relaykit.options import contract_set, contracts_option
 from suites.findings import Finding, Outcome
 from suites.plan import make_plan, selected
 from suites.profile import Budget, Limits, Profile, ProfileError, load_profile
@@ -101,13 +102,7 @@ def target_url(contracts: ContractSet, url: str | None, key: str) -> Iterator[st
     type=click.Path(exists=True),
     help="A previous run (record.json or its directory): print what changed.",
 )
-@click.option(
-    "--contracts",
-    "contract_dirs",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False),
-    help="Load contracts from this directory instead of the shipped ones.",
-)
+@contracts_option
 def check(
     base_url: str | None,
     profile_path: str | None,
@@ -126,9 +121,7 @@ def check(
     The key is read from RELAYKIT_API_KEY (or the variable the profile names), never from
     the command line. Exit code 0 when nothing failed or errored (see --fail-on), 1 otherwise.
     """
-    from relaykit.cli import _contracts
-
-    contracts = _contracts(contract_dirs)
+    contracts = contract_set(contract_dirs)
     profile, url = load_target(profile_path, base_url)
     before = _load_baseline(baseline)
     unknown = [w for w in only if w not in contracts.families() and w not in _ids(contracts)]

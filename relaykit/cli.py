@@ -11,35 +11,9 @@ from pathlib import Path
 
 import click
 
-from contracts.loader import ContractError, default_contracts, load_contracts
-from contracts.model import ContractSet
-from contracts.paths import PrefixMap
-
-
-def _contracts(dirs: tuple[str, ...]) -> ContractSet:
-    try:
-        return load_contracts([Path(d) for d in dirs]) if dirs else default_contracts()
-    except ContractError as exc:
-        click.echo(f"relaykit: {len(exc.problems)} contract problem(s):", err=True)
-        for line in exc.problems:
-            click.echo(f"  {line}", err=True)
-        sys.exit(2)
-
-
-def _path_map(specs: tuple[str, ...]) -> PrefixMap:
-    try:
-        return PrefixMap.parse(specs)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--path-map") from None
-
-
-contracts_option = click.option(
-    "--contracts",
-    "contract_dirs",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False),
-    help="Load contracts from this directory instead of the shipped ones (repeatable).",
-)
+from relaykit.options import contract_set as _contracts
+from relaykit.options import contracts_option
+from relaykit.options import path_map as _path_map
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -101,6 +75,19 @@ def main() -> None:
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
+@click.option(
+    "--faults",
+    "faults_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="YAML fault rules (latency, errors, cut streams...) by operation or path.",
+)
+@click.option(
+    "--replay",
+    "replay_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="Answer from the cassettes `relaykit record` wrote; the contracts answer the rest.",
+)
+@click.option("--replay-timing", is_flag=True, help="Replay streams with their recorded timing.")
 @contracts_option
 def serve(
     host: str,
@@ -113,15 +100,40 @@ def serve(
     path_map: tuple[str, ...],
     task_speed: float,
     log_level: str,
+    faults_file: str | None,
+    replay_dir: str | None,
+    replay_timing: bool,
     contract_dirs: tuple[str, ...],
 ) -> None:
-    """Serve every contract as a mock relay (binds 127.0.0.1 by default)."""
+    """Serve every contract as a mock relay (binds 127.0.0.1 by default).
+
+    Faults, per request in the Prefer header, or per server with --faults RULES.yaml (a list
+    of rules matching operation ids, path globs and methods, with an optional seeded
+    probability; the header wins):
+
+    \b
+      latency-ms=200, jitter-ms=50             wait before the response
+      fault=pace, ttfe-ms=300, interval-ms=40  time each stream event (jitter-ms too)
+      fault=429, retry-after=2                 also 500, 502, 503, 524, in the envelope
+      fault=cut, after=3                       close a stream after 3 events, unfinished
+      fault=malformed, at=2                    the 2nd event's data is invalid JSON
+      fault=empty | reset | none               empty 200, TCP reset, no fault
+      fault=drip, drip-bytes=16, drip-ms=20    the body a few bytes at a time
+    """
     import uvicorn
 
     from mockserver.asgi import ENV_VAR, dump_config
     from mockserver.config import MockConfig
 
     contracts = _contracts(contract_dirs)
+    if faults_file:  # refuse a bad rules file here, not in every worker after uvicorn starts
+        from mockserver.fault_rules import FaultRulesError, load_fault_rules
+
+        try:
+            load_fault_rules(Path(faults_file), contracts)
+        except FaultRulesError as exc:
+            click.echo(f"Error: --faults: {exc}", err=True)
+            sys.exit(2)
     config = MockConfig(
         api_keys=frozenset(api_keys),
         ttfe=ttfe_ms / 1000,
@@ -129,6 +141,9 @@ def serve(
         max_body_bytes=max_body_bytes,
         task_speed=task_speed,
         path_map=_path_map(path_map).pairs,
+        faults_file=str(Path(faults_file).resolve()) if faults_file else "",
+        replay_dir=str(Path(replay_dir).resolve()) if replay_dir else "",
+        replay_timing=replay_timing,
     )
     if not config.state_dir:  # one directory for all workers, made before they start
         config = dataclasses.replace(config, state_dir=tempfile.mkdtemp(prefix="relaykit-mock-"))
@@ -255,8 +270,12 @@ def contracts_check(contract_dirs: tuple[str, ...]) -> None:
     )
 
 
-from relaykit.check_cli import check  # noqa: E402  (check_cli reads _contracts from here)
+from relaykit.check_cli import check  # noqa: E402  (commands of their own modules)
+from relaykit.proxy_cli import proxy  # noqa: E402
+from relaykit.record_cli import record  # noqa: E402
 from relaykit.report_cli import report  # noqa: E402
 
 main.add_command(check)
 main.add_command(report)
+main.add_command(record)
+main.add_command(proxy)

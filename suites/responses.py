@@ -28,7 +28,8 @@ from suites.transport import Exchange
 UNSUPPORTED = frozenset({404, 405, 501})
 TEXT_FORMATS = frozenset({"text", "srt", "vtt"})
 """Audio ``response_format`` values that turn a JSON answer into plain text."""
-_NOT_FOR_COMPLETIONS = frozenset({"sse.role_first", "sse.tool_arguments"})
+NOT_FOR_COMPLETIONS = frozenset({"sse.role_first", "sse.tool_arguments"})
+"""Chat stream rules that legacy text_completion streams have nothing to say about."""
 
 
 class Unsupported(Exception):
@@ -142,7 +143,8 @@ def expected_content_type(probe: Probe) -> str:
     return declared
 
 
-def _type_matches(expected: str, got: str) -> bool:
+def type_matches(expected: str, got: str) -> bool:
+    """True when the answer's media type satisfies the contract's (any audio/* for audio...)."""
     if expected == got:
         return True
     major = expected.split("/")[0]
@@ -155,7 +157,7 @@ def judge_body(ctx: CheckContext, probe: Probe, exchange: Exchange) -> list[Find
     op, src = probe.op, probe.source
     expected, got = expected_content_type(probe), exchange.content_type
     findings = []
-    if _type_matches(expected, got):
+    if type_matches(expected, got):
         findings.append(ctx.finding(op.id, "response.content_type", Outcome.PASS, got, src))
     else:
         message = f"content type {got or '(none)'}, the contract says {expected}"
@@ -221,7 +223,7 @@ def judge_stream(
         chunks = json_objects(record)
         legacy = any(c.get("object") == "text_completion" for c in chunks)
         if legacy:
-            rules = [f for f in rules if f.check_id not in _NOT_FOR_COMPLETIONS]
+            rules = [f for f in rules if f.check_id not in NOT_FOR_COMPLETIONS]
         assembled = assemble_completion_stream(chunks) if legacy else assemble_chat_stream(chunks)
     evidence = [
         ctx.finding(f.operation_id, f.check_id, f.outcome, f.message, src, exchange, stream=record)

@@ -1,0 +1,118 @@
+"""Answer requests from recorded cassettes; the contract mock answers everything else.
+
+A request that matches cassettes (mockserver/cassettes.py states the rule) gets the recorded
+status, headers and body bytes back; a stream gets the same events in the same order, with
+their recorded gaps when ``timing`` is on. When several cassettes match one request they are
+answered in recorded order, then the last one again and again. Each worker process keeps its
+own place in that order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.cassettes import (
+    NOT_FORWARDED,
+    Body,
+    Cassette,
+    Pairs,
+    encode_request_body,
+    load_cassettes,
+)
+
+REPLAY_HEADER = "x-relaykit-replay"
+"""Names the cassette that answered."""
+
+
+class ReplayApp:
+    """An ASGI app: cassettes first, ``fallback`` for requests no cassette matches."""
+
+    def __init__(self, directory: Path, fallback: ASGIApp, timing: bool = False) -> None:
+        self.cassettes = load_cassettes(directory)
+        self.fallback = fallback
+        self.timing = timing
+        self._served: dict[tuple[int, ...], int] = {}
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        """How the recorded gaps are waited (tests swap it)."""
+
+    def pick(self, method: str, path: str, query: Pairs, body: Body) -> Cassette | None:
+        """The cassette that answers this request now (advancing the recorded order)."""
+        matching = [i for i, c in enumerate(self.cassettes) if c.matches(method, path, query, body)]
+        if not matching:
+            return None
+        key = tuple(matching)
+        turn = self._served.get(key, 0)
+        self._served[key] = turn + 1
+        return self.cassettes[matching[min(turn, len(matching) - 1)]]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.cassettes:
+            await self.fallback(scope, receive, send)
+            return
+        raw = await read_request_body(receive)
+        headers = Headers(scope=scope)
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        body = await encode_request_body(headers.get("content-type", ""), raw)
+        found = self.pick(scope["method"], scope["path"], query, body)
+        if found is None:
+            await self.fallback(scope, replay_body(raw, receive), send)
+            return
+        await self._answer(found, send)
+
+    async def _answer(self, cassette: Cassette, send: Send) -> None:
+        resp = cassette.response
+        headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in resp.headers
+            if k.lower() not in NOT_FORWARDED
+        ]
+        headers.append((REPLAY_HEADER.encode(), cassette.name.encode("latin-1")))
+        if resp.events is None:
+            content = resp.content()
+            headers.append((b"content-length", str(len(content)).encode()))
+            await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+            await send({"type": "http.response.body", "body": content})
+            return
+        await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+        started = time.monotonic()
+        for event in resp.events:
+            if self.timing:
+                wait = event.at - (time.monotonic() - started)
+                if wait > 0:
+                    await self.sleep(wait)
+            await send({"type": "http.response.body", "body": event.encode(), "more_body": True})
+        await send({"type": "http.response.body", "body": resp.tail.encode()})
+
+
+async def read_request_body(receive: Receive) -> bytes:
+    """The whole request body from an ASGI receive channel."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replay_body(raw: bytes, receive: Receive) -> Receive:
+    """A receive channel that gives ``raw`` as the body, then defers to the real one."""
+    sent = False
+
+    async def wrapped() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await receive()
+
+    return wrapped

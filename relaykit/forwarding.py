@@ -1,0 +1,212 @@
+"""Pass a request through to an upstream relay and its answer back as it arrives.
+
+The recorder and the validating proxy share this: read the client's request, send it upstream
+without hop-by-hop headers, and relay the answer chunk by chunk (a stream is never buffered),
+splitting server-sent events into blocks as they complete so both can note when each came.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+import httpx
+from starlette.types import Receive, Scope, Send
+
+from mockserver.cassettes import HOP_BY_HOP, NOT_FORWARDED, Pairs
+from mockserver.replay import read_request_body
+from suites.redact import SECRET_HEADERS, SECRET_QUERY
+
+REQUEST_DROPPED = HOP_BY_HOP | {"host", "content-length", "accept-encoding"}
+"""Request headers not passed on: httpx sets the host and length, and asks for no compression
+so the bytes relayed are the bytes the upstream wrote."""
+_BLANK_LINE = re.compile(r"\r\n\r\n|\n\n|\r\r")
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A client's request, read whole (request bodies are bounded; answers are streamed)."""
+
+    method: str
+    path: str
+    query_string: str
+    headers: Pairs
+    body: bytes
+
+    @classmethod
+    async def read(cls, scope: Scope, receive: Receive) -> Incoming:
+        """Read the request of an ASGI http scope."""
+        return cls(
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b"").decode("latin-1"),
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])],
+            await read_request_body(receive),
+        )
+
+    @property
+    def query(self) -> Pairs:
+        """The query as (name, value) pairs."""
+        return parse_qsl(self.query_string, keep_blank_values=True)
+
+    def header(self, name: str) -> str:
+        """A header's value ('' when absent)."""
+        return next((v for k, v in self.headers if k.lower() == name), "")
+
+
+@dataclass(frozen=True, slots=True)
+class SseBlock:
+    """One complete event block: its exact text and what it means."""
+
+    raw: str
+    event: str
+    data: str
+    id: str | None
+    dispatched: bool
+    """False for a block that is no event (a comment such as a keep-alive ``: ping``)."""
+
+
+def parse_block(raw: str) -> SseBlock:
+    """An event block read with the WHATWG field rules.
+
+    Written out rather than taken from httpx-sse: its decoder is private and its events name an
+    unnamed event ``message``, where a cassette must know whether a name was written.
+    """
+    event, data, ident = "", [], None
+    seen = False
+    for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if not line or line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "event":
+            event, seen = value, True
+        elif name == "data":
+            data.append(value)
+            seen = True
+        elif name == "id" and "\0" not in value:
+            ident, seen = value, True
+        elif name == "retry":
+            seen = True
+    return SseBlock(raw, event, "\n".join(data), ident, seen)
+
+
+class SseSplitter:
+    """Cuts a byte stream into event blocks as each one completes."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._buffer = ""
+
+    def feed(self, chunk: bytes) -> list[SseBlock]:
+        """The blocks this chunk completes."""
+        self._buffer += self._decoder.decode(chunk)
+        blocks: list[SseBlock] = []
+        while True:
+            found = _BLANK_LINE.search(self._buffer)
+            if found is None:
+                return blocks
+            raw, self._buffer = self._buffer[: found.end()], self._buffer[found.end() :]
+            blocks.append(parse_block(raw))
+
+    def tail(self) -> str:
+        """What is left after the last complete block (a cut stream's partial event)."""
+        rest = self._buffer + self._decoder.decode(b"", final=True)
+        self._buffer = ""
+        return rest
+
+
+def is_event_stream(content_type: str) -> bool:
+    """True for text/event-stream (parameters ignored)."""
+    return content_type.split(";")[0].strip().lower() == "text/event-stream"
+
+
+def forwarded_headers(headers: Iterable[tuple[str, str]]) -> Pairs:
+    """Response headers to pass on: all but hop-by-hop and what the server sets itself."""
+    return [(k.lower(), v) for k, v in headers if k.lower() not in NOT_FORWARDED]
+
+
+class Forwarder:
+    """Sends requests to one upstream base URL (its path prefix kept) and streams answers."""
+
+    def __init__(self, upstream: str, timeout: float = 600.0) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=15.0))
+
+    def url(self, incoming: Incoming) -> str:
+        """The upstream URL of a request."""
+        query = f"?{incoming.query_string}" if incoming.query_string else ""
+        return f"{self.upstream}{incoming.path}{query}"
+
+    async def open(self, incoming: Incoming) -> httpx.Response:
+        """Send upstream; the answer's body is still to be read. Raises httpx.HTTPError."""
+        headers = [(k, v) for k, v in incoming.headers if k.lower() not in REQUEST_DROPPED]
+        headers.append(("accept-encoding", "identity"))
+        request = self.client.build_request(
+            incoming.method, self.url(incoming), headers=headers, content=incoming.body
+        )
+        return await self.client.send(request, stream=True)
+
+    async def aclose(self) -> None:
+        """Close the upstream connections."""
+        await self.client.aclose()
+
+
+async def start_response(send: Send, status: int, headers: Pairs) -> None:
+    """Send the status line and headers."""
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+
+
+async def send_body(send: Send, chunk: bytes, more: bool) -> None:
+    """Send one piece of the body (``more`` False ends it)."""
+    await send({"type": "http.response.body", "body": chunk, "more_body": more})
+
+
+async def bad_gateway(send: Send, detail: str) -> None:
+    """A 502 in the OpenAI envelope for an upstream that could not be reached."""
+    body = json.dumps(
+        {
+            "error": {
+                "message": f"relaykit: the upstream did not answer: {detail}",
+                "type": "upstream_error",
+                "param": None,
+                "code": "bad_gateway",
+            }
+        }
+    ).encode()
+    await start_response(
+        send, 502, [("content-type", "application/json"), ("content-length", str(len(body)))]
+    )
+    await send_body(send, body, False)
+
+
+def presented_secrets(incoming: Incoming) -> list[str]:
+    """The keys a request presents (secret headers, bearer tokens, secret query values)."""
+    found = []
+    for name, value in incoming.headers:
+        if name.lower() in SECRET_HEADERS:
+            found.append(value)
+            scheme, _, token = value.partition(" ")
+            if token and scheme.lower() == "bearer":
+                found.append(token.strip())
+    found += [v for k, v in incoming.query if k.lower() in SECRET_QUERY]
+    return found
+
+
+async def run_lifespan(
+    receive: Receive, send: Send, on_shutdown: Callable[[], Awaitable[None]]
+) -> None:
+    """Answer an ASGI lifespan scope, running ``on_shutdown`` when the server stops."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await on_shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,40 @@
+"""Options and helpers the commands share: contract loading, --contracts, --path-map."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from contracts.loader import ContractError, default_contracts, load_contracts
+from contracts.model import ContractSet
+from contracts.paths import PrefixMap
+
+
+def contract_set(dirs: tuple[str, ...]) -> ContractSet:
+    """The shipped contracts, or those in ``dirs``; a malformed one exits 2 naming the problems."""
+    try:
+        return load_contracts([Path(d) for d in dirs]) if dirs else default_contracts()
+    except ContractError as exc:
+        click.echo(f"relaykit: {len(exc.problems)} contract problem(s):", err=True)
+        for line in exc.problems:
+            click.echo(f"  {line}", err=True)
+        sys.exit(2)
+
+
+def path_map(specs: tuple[str, ...]) -> PrefixMap:
+    """``--path-map`` values parsed; a malformed one is a usage error."""
+    try:
+        return PrefixMap.parse(specs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--path-map") from None
+
+
+contracts_option = click.option(
+    "--contracts",
+    "contract_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Load contracts from this directory instead of the shipped ones (repeatable).",
+)

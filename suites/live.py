@@ -1,0 +1,205 @@
+"""Judge one exchange seen live (by the validating proxy) against its operation's contract.
+
+The same check ids and judges as a run: the stream grammar checkers, the response invariants
+(with ``fetch=None``: a proxy downloads nothing, so URL invariants are inconclusive) and the
+expected content type come from suites; what differs is the traffic. A live request is anyone's,
+so an error answer is fine when the operation documents it or its provider's envelope defines
+it, and it is then judged against the envelope.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.model import ContractSet, Operation
+from contracts.validation import Validators
+from suites.anthropic_stream import check_anthropic_stream
+from suites.chat_stream import check_chat_stream
+from suites.context import timeline
+from suites.findings import Finding, Outcome
+from suites.invariants import (
+    Observed,
+    assemble_chat_stream,
+    assemble_completion_stream,
+    check_invariants,
+)
+from suites.probes import Probe
+from suites.responses import NOT_FOR_COMPLETIONS, expected_content_type, type_matches
+from suites.streams import StreamRecord, json_objects
+
+
+@dataclass(frozen=True, slots=True)
+class LiveAnswer:
+    """A response as the proxy saw it; ``stream`` is set for an event stream."""
+
+    status: int
+    content_type: str
+    """Lower-case, without parameters."""
+    content: bytes = b""
+    stream: StreamRecord | None = None
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or None."""
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            return None
+
+
+class LiveJudge:
+    """Judges requests and answers of live traffic, one operation at a time."""
+
+    def __init__(self, contracts: ContractSet, validators: Validators | None = None) -> None:
+        self.contracts = contracts
+        self.validators = validators or Validators(contracts.components)
+
+    def request(self, op: Operation, view: Any, parsed: bool = True) -> list[Finding]:
+        """``request.schema``: the body (its validation view) against the request schema."""
+        schema = op.request.schema
+        if schema is None:
+            return [_f(op, "request.schema", Outcome.SKIP, "the contract gives no request schema")]
+        if not parsed:
+            kind = op.request.content_type
+            return [_f(op, "request.schema", Outcome.FAIL, f"the body is not readable as {kind}")]
+        if view is None:
+            why = f"a {op.request.content_type} body is not validated"
+            return [_f(op, "request.schema", Outcome.SKIP, why)]
+        problems = self.validators.problems(schema, copy.deepcopy(view), limit=1)
+        if problems:
+            return [
+                _f(op, "request.schema", Outcome.FAIL, f"the request breaks it at {problems[0]}")
+            ]
+        return [_f(op, "request.schema", Outcome.PASS, "the request matches")]
+
+    def response(self, op: Operation, body: Any, answer: LiveAnswer) -> list[Finding]:
+        """Status, then the envelope of an error or the content type, schema or stream grammar
+        and the invariants of a success (``body`` is the parsed request body)."""
+        findings = [self._status(op, answer.status)]
+        if answer.status >= 400:
+            return [*findings, self._envelope(op, answer)]
+        if answer.status != op.response.status:
+            return findings
+        probe = Probe(op, "live", body)
+        request = probe.json_body
+        if answer.stream is not None and op.stream is not None:
+            return findings + self._stream(op, probe, answer, answer.stream)
+        expected = expected_content_type(probe)
+        got = answer.content_type
+        if type_matches(expected, got):
+            findings.append(_f(op, "response.content_type", Outcome.PASS, got))
+        else:
+            message = f"content type {got or '(none)'}, the contract says {expected}"
+            findings.append(_f(op, "response.content_type", Outcome.FAIL, message))
+        if answer.stream is not None:
+            return findings  # a stream the operation does not stream: content type said it
+        data = answer.json() if "json" in got or expected == "application/json" else None
+        findings.append(self._schema(op, data, expected))
+        observed = Observed(request, data, got, answer.content, fetch=None)
+        return findings + check_invariants(op, observed, self.validators)
+
+    def _status(self, op: Operation, status: int) -> Finding:
+        if status == op.response.status:
+            return _f(op, "response.status", Outcome.PASS, f"answered {status} as documented")
+        if any(e.status == status for e in op.errors.documented):
+            return _f(op, "response.status", Outcome.PASS, f"{status}, an error the contract lists")
+        envelope = self.contracts.envelopes.get(op.errors.envelope)
+        if status >= 400 and envelope is not None and status in envelope.statuses:
+            message = f"{status}, an error the {envelope.name} envelope defines"
+            return _f(op, "response.status", Outcome.PASS, message)
+        message = f"answered {status}, the contract says {op.response.status} or a documented error"
+        return _f(op, "response.status", Outcome.FAIL, message)
+
+    def _envelope(self, op: Operation, answer: LiveAnswer) -> Finding:
+        envelope = self.contracts.envelopes.get(op.errors.envelope)
+        if envelope is None:
+            message = f"the contract names no known envelope ({op.errors.envelope!r})"
+            return _f(op, "errors.envelope", Outcome.ERROR, message)
+        body = answer.json()
+        if body is None:
+            return _f(op, "errors.envelope", Outcome.FAIL, f"the {answer.status} body is not JSON")
+        problems = self.validators.problems(envelope.schema, body, limit=1)
+        if problems:
+            message = (
+                f"the {answer.status} body breaks the {envelope.name} envelope at {problems[0]}"
+            )
+            return _f(op, "errors.envelope", Outcome.FAIL, message)
+        message = f"the {answer.status} body is a {envelope.name} error envelope"
+        return _f(op, "errors.envelope", Outcome.PASS, message)
+
+    def _schema(self, op: Operation, data: Any, expected: str) -> Finding:
+        schema = op.response.schema
+        if expected != "application/json" or schema is None:
+            why = "the contract gives no body schema" if schema is None else f"a {expected} body"
+            return _f(op, "response.schema", Outcome.SKIP, f"not applicable: {why}")
+        if data is None:
+            return _f(op, "response.schema", Outcome.FAIL, "the body is not JSON")
+        problems = self.validators.problems(schema, data, limit=1)
+        if problems:
+            message = f"the body breaks the schema at {problems[0]}"
+            return _f(op, "response.schema", Outcome.FAIL, message)
+        return _f(op, "response.schema", Outcome.PASS, "the body matches")
+
+    def _stream(
+        self, op: Operation, probe: Probe, answer: LiveAnswer, record: StreamRecord
+    ) -> list[Finding]:
+        assert op.stream is not None
+        findings = []
+        if answer.content_type == "text/event-stream":
+            findings.append(_f(op, "response.content_type", Outcome.PASS, answer.content_type))
+        else:
+            message = (
+                f"content type {answer.content_type or '(none)'}, a stream is text/event-stream"
+            )
+            findings.append(_f(op, "response.content_type", Outcome.FAIL, message))
+        request = probe.json_body
+        if op.stream.framing == "sse-named":
+            return findings + check_anthropic_stream(
+                op.id, record, request, self.validators, op.stream.events
+            )
+        rules = check_chat_stream(op.id, record, request, self.validators, op.stream.event_schema)
+        chunks = json_objects(record)
+        legacy = any(c.get("object") == "text_completion" for c in chunks)
+        if legacy:
+            rules = [f for f in rules if f.check_id not in NOT_FOR_COMPLETIONS]
+        assembled = assemble_completion_stream(chunks) if legacy else assemble_chat_stream(chunks)
+        observed = Observed(request, assembled, "application/json", b"", fetch=None)
+        return findings + rules + check_invariants(op, observed, self.validators)
+
+
+def _f(op: Operation, check_id: str, outcome: Outcome, message: str) -> Finding:
+    return Finding(op.id, check_id, outcome, message)
+
+
+def violations(findings: Iterable[Finding]) -> list[str]:
+    """The check ids that failed, sorted, each once."""
+    return sorted({f.check_id for f in findings if f.outcome is Outcome.FAIL})
+
+
+def with_evidence(
+    findings: Iterable[Finding],
+    source: str,
+    request: dict[str, Any],
+    response: dict[str, Any] | None,
+    stream: StreamRecord | None,
+    scrub: Callable[[str], str],
+) -> list[Finding]:
+    """The findings with their source and the (already redacted) request and response set,
+    and a stream's timeline on its ``sse.*`` findings; messages scrubbed."""
+    out = []
+    for f in findings:
+        f.source = source
+        f.message = scrub(f.message)
+        f.request = request
+        f.response = response
+        if stream is not None and f.check_id.startswith("sse."):
+            f.events = timeline(stream, scrub)
+            f.timings["headers"] = round(stream.headers_at, 4)
+            if stream.ttfe is not None:
+                f.timings["ttfe"] = round(stream.ttfe, 4)
+                f.timings["elapsed"] = round(stream.arrivals[-1].at, 4)
+        out.append(f)
+    return out
