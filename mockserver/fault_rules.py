@@ -19,11 +19,12 @@ from typing import Any
 import jsonschema
 import yaml
 from starlette.requests import Request
-from starlette.types import Message, Receive, Scope
+from starlette.types import Receive, Scope
 
 from contracts.model import ContractSet, Envelope, Operation
 from contracts.paths import PrefixMap, unalias
 from contracts.selection import rank, select
+from mockserver.bodies import read_all, replaying
 from mockserver.config import MockConfig
 from mockserver.errors import MockError
 from mockserver.requests import read_body
@@ -368,41 +369,19 @@ class OperationResolver:
 
     async def select(self, scope: Scope, receive: Receive, resolution: Resolution) -> Receive:
         """Read the body once to pick the operation; returns a ``receive`` that replays it."""
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        raw = b"".join(chunks)
+        raw = await read_all(receive)
         body: Any = None
         if len(raw) <= self.max_body_bytes:  # larger: the app answers 413 anyway
             content_type = resolution.candidates[0].request.content_type
             with contextlib.suppress(MockError):
-                request = Request(scope, _replay(raw, None))
+                request = Request(scope, replaying(raw))
                 body, _ = await read_body(request, content_type, len(raw) + 1)
         resolution.operation = (
             select(resolution.candidates, body) or rank(resolution.candidates)[-1]
         )
-        return _replay(raw, receive)
+        return replaying(raw, receive)
 
     def envelope(self, resolution: Resolution) -> Envelope:
         """The error envelope of the request's operations; OpenAI's where there are none."""
         ops = resolution.candidates
         return self.contracts.envelopes[ops[0].errors.envelope if ops else "openai"]
-
-
-def _replay(raw: bytes, then: Receive | None) -> Receive:
-    """A ``receive`` giving the body read already, then deferring to ``then``."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent and then is not None:
-            return await then()
-        sent = True
-        return {"type": "http.request", "body": raw, "more_body": False}
-
-    return receive

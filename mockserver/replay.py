@@ -16,8 +16,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mockserver.bodies import read_all, replaying
 from mockserver.cassettes import (
     NOT_FORWARDED,
     Body,
@@ -56,13 +57,13 @@ class ReplayApp:
         if scope["type"] != "http" or not self.cassettes:
             await self.fallback(scope, receive, send)
             return
-        raw = await read_request_body(receive)
+        raw = await read_all(receive)
         headers = Headers(scope=scope)
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         body = await encode_request_body(headers.get("content-type", ""), raw)
         found = self.pick(scope["method"], scope["path"], query, body)
         if found is None:
-            await self.fallback(scope, replay_body(raw, receive), send)
+            await self.fallback(scope, replaying(raw, receive), send)
             return
         await self._answer(found, send)
 
@@ -89,30 +90,3 @@ class ReplayApp:
                     await self.sleep(wait)
             await send({"type": "http.response.body", "body": event.encode(), "more_body": True})
         await send({"type": "http.response.body", "body": resp.tail.encode()})
-
-
-async def read_request_body(receive: Receive) -> bytes:
-    """The whole request body from an ASGI receive channel."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def replay_body(raw: bytes, receive: Receive) -> Receive:
-    """A receive channel that gives ``raw`` as the body, then defers to the real one."""
-    sent = False
-
-    async def wrapped() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-        return await receive()
-
-    return wrapped

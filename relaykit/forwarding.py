@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl
 import httpx
 from starlette.types import Receive, Scope, Send
 
+from mockserver.bodies import read_all
 from mockserver.cassettes import HOP_BY_HOP, NOT_FORWARDED, Pairs
-from mockserver.replay import read_request_body
 from suites.redact import SECRET_HEADERS, SECRET_QUERY
 
 REQUEST_DROPPED = HOP_BY_HOP | {"host", "content-length", "accept-encoding"}
@@ -45,7 +45,7 @@ class Incoming:
             scope["path"],
             scope.get("query_string", b"").decode("latin-1"),
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])],
-            await read_request_body(receive),
+            await read_all(receive),
         )
 
     @property

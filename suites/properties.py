@@ -14,7 +14,7 @@ import copy
 import re
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
@@ -49,6 +49,7 @@ INVARIANT_FIELDS = {
 """Which request fields exercise which invariant."""
 KNOBS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
 NEVER = frozenset({"model", "stream", "messages", "prompt", "input"})
+T = TypeVar("T")
 GENERATION_LOCK = threading.Lock()
 """Hypothesis generation, ours and schemathesis's, one thread at a time: hypothesis is not
 thread-safe, and CPython 3.11 can raise "AST constructor recursion depth mismatch" when two
@@ -78,11 +79,24 @@ def property_probes(
     fields = _field_strategies(op, body0, validators)
     if not fields:
         return []
-    drawn: list[dict[str, Any]] = []
     same_route = [o for o in siblings if o.method == op.method and o.path == op.path] or [op]
 
     def still_this_operation(changes: dict[str, Any]) -> bool:
         return select(same_route, {**body0, **changes}) is op
+
+    strategy = st.fixed_dictionaries({}, optional=fields).filter(still_this_operation)
+    drawn = draw(strategy, count, seed_value)
+    probes = []
+    for i, changes in enumerate(drawn):
+        body = {**copy.deepcopy(base.body), **changes}
+        probes.append(Probe(op, f"property#{i}", body, dict(base.path_values)))
+    return probes
+
+
+def draw(strategy: st.SearchStrategy[T], count: int, seed_value: int) -> list[T]:
+    """Up to ``count`` values from ``strategy``, the same ones for the same seed; no shrinking,
+    no example database (nothing here is a failing test to minimise)."""
+    drawn: list[T] = []
 
     @settings(
         max_examples=count,
@@ -92,18 +106,14 @@ def property_probes(
         suppress_health_check=list(HealthCheck),
     )
     @seed(seed_value)
-    @given(st.fixed_dictionaries({}, optional=fields).filter(still_this_operation))
-    def collect(changes: dict[str, Any]) -> None:
+    @given(strategy)
+    def collect(value: T) -> None:
         if len(drawn) < count:
-            drawn.append(changes)
+            drawn.append(value)
 
-    with GENERATION_LOCK, contextlib.suppress(Unsatisfiable):  # all would select a sibling
+    with GENERATION_LOCK, contextlib.suppress(Unsatisfiable):  # nothing satisfies: draw none
         collect()
-    probes = []
-    for i, changes in enumerate(drawn):
-        body = {**copy.deepcopy(base.body), **changes}
-        probes.append(Probe(op, f"property#{i}", body, dict(base.path_values)))
-    return probes
+    return drawn
 
 
 def varied_fields(op: Operation, validators: Validators) -> list[str]:

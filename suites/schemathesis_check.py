@@ -10,15 +10,12 @@ is judged is conformance, not whether a garbage key is refused (the negative che
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, seed, settings
-from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import (
@@ -31,7 +28,7 @@ from contracts.model import ContractSet, Operation
 from contracts.openapi import to_openapi
 from suites.context import CheckContext
 from suites.findings import Finding, Outcome
-from suites.properties import GENERATION_LOCK
+from suites.properties import GENERATION_LOCK, draw
 from suites.transport import KEY_HEADERS, Exchange
 
 CHECK_ID = "schemathesis"
@@ -64,23 +61,7 @@ def check_schemathesis(ctx: CheckContext, op: Operation, count: int) -> list[Fin
     """``count`` schemathesis-generated requests for ``op``, each answer judged by its checks."""
     with GENERATION_LOCK:
         operation = _schema(ctx.contracts)[op.path][op.method.upper()]
-    cases: list[Any] = []
-
-    @settings(
-        max_examples=count,
-        phases=[Phase.generate],
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @seed(ctx.seed)
-    @given(operation.as_strategy())
-    def collect(case: Any) -> None:
-        if len(cases) < count:
-            cases.append(case)
-
-    with GENERATION_LOCK, contextlib.suppress(Unsatisfiable):
-        collect()
+    cases = draw(operation.as_strategy(), count, ctx.seed)
     if not cases:
         return [ctx.finding(op.id, CHECK_ID, Outcome.SKIP, "schemathesis generated no request")]
     return [_one(ctx, op, case, f"schemathesis#{i}") for i, case in enumerate(cases)]
