@@ -36,6 +36,9 @@ class Incoming:
     query_string: str
     headers: Pairs
     body: bytes
+    raw_path: str = ""
+    """The path as sent, still percent-encoded: what goes upstream (a decoded path can hold
+    characters no URL may carry)."""
 
     @classmethod
     async def read(cls, scope: Scope, receive: Receive) -> Incoming:
@@ -46,6 +49,7 @@ class Incoming:
             scope.get("query_string", b"").decode("latin-1"),
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])],
             await read_all(receive),
+            (scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
         )
 
     @property
@@ -140,7 +144,7 @@ class Forwarder:
     def url(self, incoming: Incoming) -> str:
         """The upstream URL of a request."""
         query = f"?{incoming.query_string}" if incoming.query_string else ""
-        return f"{self.upstream}{incoming.path}{query}"
+        return f"{self.upstream}{incoming.raw_path or incoming.path}{query}"
 
     async def open(self, incoming: Incoming) -> httpx.Response:
         """Send upstream; the answer's body is still to be read. Raises httpx.HTTPError."""

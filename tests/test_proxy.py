@@ -164,3 +164,13 @@ def test_the_proxy_command_serves_a_proxy(tmp_path: Path, monkeypatch: pytest.Mo
     assert (app.report_dir, app.name, app.every) == (tmp_path, "n", 5)
     bad = CliRunner().invoke(proxy, ["--upstream", "relay.example"])
     assert bad.exit_code == 2
+
+
+def test_a_path_with_encoded_control_characters_is_forwarded_as_sent(
+    contracts: ContractSet, paced_mock: str, tmp_path: Path
+) -> None:
+    """Schemathesis sends task ids like ``%1B%C3%A6``: forwarded still encoded, never a 500."""
+    app = ProxyApp(paced_mock, contracts, report_dir=tmp_path, name="odd")
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, headers=HEADERS) as c:
+        answer = c.get("/mj/task/%1B%C3%A6/fetch")
+    assert answer.status_code == 404 and answer.json()["code"] == 4
