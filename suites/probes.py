@@ -102,11 +102,37 @@ def form_parts(form: dict[str, Any]) -> list[tuple[str, Any]]:
     return parts
 
 
+CAPABILITIES = ("chat", "vision", "embeddings", "images", "tts", "stt", "completions")
+"""Capability names a profile's ``models`` may use besides operation ids and families."""
+
+
+def capability(op: Operation) -> str | None:
+    """The capability an operation exercises, for the profile's ``models`` (None: none of
+    CAPABILITIES; media-task families are named by their family)."""
+    if op.family == "openai-chat":
+        return "vision" if "vision" in op.id else "chat"
+    if op.family == "claude-native":
+        return "chat"
+    if op.family == "openai-completions":
+        return "completions"
+    if op.family == "audio":
+        return "tts" if op.id.endswith(".speech") else "stt"
+    if op.family in ("embeddings", "images"):
+        return op.family
+    return None
+
+
 def with_models(body: Any, op: Operation, profile: Profile) -> Any:
-    """The body with ``model`` replaced by the profile's model for the operation, or for its
-    family unless the operation is selected by its model (gpt-4-all, suno-v3.5...)."""
+    """The body with ``model`` replaced by the profile's model for the operation id, else its
+    capability, else its family; not for an operation selected by its model (gpt-4-all,
+    suno-v3.5...), whose documented model is what makes it that operation."""
     by_model = any(c.field == "model" for c in op.match)
-    model = profile.models.get(op.id) or (None if by_model else profile.models.get(op.family))
+    model = profile.models.get(op.id)
+    if model is None and not by_model:
+        for key in (capability(op), op.family):
+            if key is not None and key in profile.models:
+                model = profile.models[key]
+                break
     if model and isinstance(body, dict) and "model" in body:
         return {**body, "model": model}
     return body

@@ -86,3 +86,24 @@ def test_free_checks_come_first_and_media_needs_permission(contracts: ContractSe
 def test_a_generous_budget_skips_nothing(contracts: ContractSet) -> None:
     big = Budget(requests=10**6, tokens=10**8, paid_media_calls=10**4)
     assert make_plan(contracts, Profile(budget=big)).totals()["skipped"] == 0
+
+
+def test_profile_models_by_id_capability_then_family(contracts: ContractSet) -> None:
+    from suites.probes import example_probes
+
+    profile = Profile(models={"vision": "vis-1", "openai-chat": "chat-1", "tts": "voice-1"})
+    vision = example_probes(contracts.get("openai.chat.vision.nonstream"), profile)[0]
+    plain = example_probes(contracts.get("openai.chat.completions.nonstream"), profile)[0]
+    speech = example_probes(contracts.get("openai.audio.speech"), profile)[0]
+    assert vision.json_body["model"] == "vis-1" and plain.json_body["model"] == "chat-1"
+    assert speech.json_body["model"] == "voice-1"
+    by_id = Profile(models={"openai.chat.completions.nonstream": "exact", "chat": "general"})
+    assert (
+        example_probes(contracts.get("openai.chat.completions.nonstream"), by_id)[0].json_body[
+            "model"
+        ]
+        == "exact"
+    )
+    gpt4all = contracts.get("openai.chat.gpt4_all.image_generation")
+    documented = gpt4all.request.examples[0].value["model"]
+    assert example_probes(gpt4all, profile)[0].json_body["model"] == documented
