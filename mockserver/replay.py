@@ -19,14 +19,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.bodies import read_all, replaying
-from mockserver.cassettes import (
-    NOT_FORWARDED,
-    Body,
-    Cassette,
-    Pairs,
-    encode_request_body,
-    load_cassettes,
-)
+from mockserver.cassette_bodies import Body, encode_request_body
+from mockserver.cassettes import NOT_FORWARDED, Cassette, Pairs, load_cassettes
 
 REPLAY_HEADER = "x-relaykit-replay"
 """Names the cassette that answered."""

@@ -28,7 +28,7 @@ from starlette.types import Receive, Scope, Send
 from contracts.model import ContractSet, Operation
 from contracts.paths import PrefixMap, unalias
 from contracts.selection import rank, select
-from mockserver.cassettes import parse_form
+from mockserver.cassette_bodies import parse_form
 from mockserver.requests import validation_view
 from mockserver.routing import Router
 from relaykit.forwarding import (

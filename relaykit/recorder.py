@@ -17,14 +17,13 @@ from pathlib import Path
 import httpx
 from starlette.types import Receive, Scope, Send
 
+from mockserver.cassette_bodies import encode_body, encode_request_body
 from mockserver.cassettes import (
     HOP_BY_HOP,
     Cassette,
     RecordedEvent,
     RecordedRequest,
     RecordedResponse,
-    encode_body,
-    encode_request_body,
     next_seq,
     write_cassette,
 )

@@ -17,6 +17,7 @@ from contracts.model import ContractSet, Operation
 from contracts.validation import Validators
 from suites import invariant_media as m
 from suites import invariant_rules as r
+from suites import invariant_tools as t
 from suites.findings import Finding, Outcome
 
 Fetch = Callable[[str], tuple[int | None, str, bytes]]
@@ -69,10 +70,10 @@ RESPONSE_INVARIANTS: Mapping[str, Rule] = MappingProxyType(
         "max_tokens_respected": r.max_tokens_respected,
         "finish_length_when_cut": r.finish_length_when_cut,
         "stop_absent": r.stop_absent,
-        "tool_calls_present": r.tool_calls_present,
-        "tool_args_match_schema": r.tool_args_match_schema,
-        "json_content_parses": r.json_content_parses,
-        "json_schema_content_valid": r.json_schema_content_valid,
+        "tool_calls_present": t.tool_calls_present,
+        "tool_args_match_schema": t.tool_args_match_schema,
+        "json_content_parses": t.json_content_parses,
+        "json_schema_content_valid": t.json_schema_content_valid,
         "reasoning_tokens_reported": r.reasoning_tokens_reported,
         "audio_present": r.audio_present,
         "image_count_matches_n": m.image_count_matches_n,

@@ -8,17 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.cassette_bodies import body_view, decode_body, encode_body, encode_request_body
 from mockserver.cassettes import (
     REDACTED,
     Cassette,
     RecordedEvent,
     RecordedRequest,
     RecordedResponse,
-    body_view,
     cassette_name,
-    decode_body,
-    encode_body,
-    encode_request_body,
     load_cassettes,
     next_seq,
     write_cassette,

@@ -9,12 +9,12 @@ from starlette.testclient import TestClient
 
 from contracts.model import ContractSet
 from mockserver import MockConfig, create_app
+from mockserver.cassette_bodies import encode_body
 from mockserver.cassettes import (
     Cassette,
     RecordedEvent,
     RecordedRequest,
     RecordedResponse,
-    encode_body,
     write_cassette,
 )
 from mockserver.replay import REPLAY_HEADER, ReplayApp
