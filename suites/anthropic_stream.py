@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from contracts.validation import Validators
-from suites.findings import Finding, Outcome
+from suites.findings import Finding, Outcome, apply_rules
 from suites.streams import StreamRecord, streamed_verdict
 
 DONE = "[DONE]"
@@ -66,11 +66,7 @@ def check_anthropic_stream(
         "sse.tool_input": lambda: _tool_input(parsed),
         "sse.streamed": lambda: streamed_verdict(record),
     }
-    findings = []
-    for check_id, rule in rules.items():
-        outcome, message = rule()
-        findings.append(Finding(op_id, check_id, outcome, message))
-    return findings
+    return apply_rules(op_id, rules)
 
 
 def _parse(record: StreamRecord) -> list[_Event]:

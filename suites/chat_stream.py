@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts.validation import Validators
-from suites.findings import Finding, Outcome
+from suites.findings import Finding, Outcome, apply_rules
 from suites.streams import StreamRecord, json_objects, streamed_verdict
 
 DONE = "[DONE]"
@@ -52,11 +52,7 @@ def check_chat_stream(
         "sse.tool_arguments": lambda: _tool_arguments(chunks, request),
         "sse.streamed": lambda: streamed_verdict(record),
     }
-    findings = []
-    for check_id, rule in rules.items():
-        outcome, message = rule()
-        findings.append(Finding(op_id, check_id, outcome, message))
-    return findings
+    return apply_rules(op_id, rules)
 
 
 def _framing(record: StreamRecord) -> tuple[Outcome, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -68,3 +69,14 @@ def combine(outcomes: list[Outcome]) -> Outcome:
 def verdict(findings: list[Finding], check_id: str) -> Outcome:
     """The outcome of one check id over its findings: any error or fail wins, then pass."""
     return combine([f.outcome for f in findings if f.check_id == check_id])
+
+
+def apply_rules(
+    op_id: str, rules: Mapping[str, Callable[[], tuple[Outcome, str]]]
+) -> list[Finding]:
+    """One finding per rule (check id -> a rule giving its outcome and message), in order."""
+    findings = []
+    for check_id, rule in rules.items():
+        outcome, message = rule()
+        findings.append(Finding(op_id, check_id, outcome, message))
+    return findings
