@@ -173,14 +173,23 @@ def check(
     sys.exit(1 if record.failed(outcomes) else 0)
 
 
+class NotWritten(click.ClickException):
+    """The run could not be written safely (exit code 2, like other unusable input)."""
+
+    exit_code = 2
+
+
 def _ids(contracts: ContractSet) -> set[str]:
     return {op.id for op in contracts}
 
 
 def _write(record: RunRecord, root: Path, name: str | None, key: str) -> Path:
-    from reports.rundir import new_run_dir, write_all
+    from reports.rundir import SecretLeak, new_run_dir, write_all
 
-    files = write_all(record, new_run_dir(root, name), secrets=[key])
+    try:
+        files = write_all(record, new_run_dir(root, name), secrets=[key])
+    except SecretLeak as exc:  # redaction missed a spot: refuse to publish, say so plainly
+        raise NotWritten(f"the run was not written: {exc}") from None
     return files["record"]
 
 

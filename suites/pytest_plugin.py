@@ -223,10 +223,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         findings=state.findings,
         tool=tool_version(),
     )
-    from reports.rundir import new_run_dir, write_all
+    from reports.rundir import SecretLeak, new_run_dir, write_all
 
     root = Path(config.getoption("relaykit_report_dir"))
-    files = write_all(record, new_run_dir(root, config.getoption("relaykit_run_name")), [state.key])
     reporter = config.pluginmanager.get_plugin("terminalreporter")
+    try:
+        run_dir = new_run_dir(root, config.getoption("relaykit_run_name"))
+        line = f"relaykit run record: {write_all(record, run_dir, [state.key])['record']}"
+    except SecretLeak as exc:
+        line = f"relaykit: the run was not written: {exc}"
+        session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
     if reporter is not None:
-        reporter.write_line(f"relaykit run record: {files['record']}")
+        reporter.write_line(line)

@@ -107,3 +107,20 @@ def test_check_against_the_embedded_mock_conforms(tmp_path: Path) -> None:
     for path in run_dir.rglob("*"):
         if path.is_file():
             assert KEY not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
+def test_a_run_that_would_leak_a_key_is_not_written(tmp_path: Path) -> None:
+    from unittest import mock
+
+    from click.testing import CliRunner
+
+    from relaykit.cli import main
+
+    with mock.patch("reports.rundir._leaks", return_value=True):
+        result = CliRunner().invoke(
+            main,
+            ["check", "--only", "openai.models.list", "--report-dir", str(tmp_path)],
+            env={"RELAYKIT_API_KEY": KEY},
+        )
+    assert result.exit_code == 2 and "the run was not written" in result.output
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
