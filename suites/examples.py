@@ -12,7 +12,8 @@ from suites.context import CheckContext
 from suites.findings import Finding, Outcome
 from suites.probes import Probe, example_probes
 from suites.responses import judge_body, judge_status, raise_if_unsupported, send_and_judge
-from suites.tasks import check_list, follow, fresh_task, submit, task_findings
+from suites.task_lists import check_list
+from suites.tasks import follow, fresh_task, submit, task_findings
 
 TERMINAL_INVARIANTS = frozenset(
     {

@@ -24,11 +24,11 @@ from suites.findings import Finding, Outcome
 from suites.probes import example_probes
 from suites.profile import Budget, Limits, Profile
 from suites.streams import StreamLimits
+from suites.task_lists import check_list
 from suites.task_trace import feeders, parse_progress, submit_probe
 from suites.tasks import (
     TASK_INVARIANTS,
     TaskTrace,
-    check_list,
     follow,
     fresh_task,
     reachable,
