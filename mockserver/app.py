@@ -23,7 +23,7 @@ from starlette.routing import Route
 from contracts.loader import default_contracts
 from contracts.model import ContractSet, Example, Operation
 from contracts.openapi import to_openapi
-from contracts.paths import PrefixMap, unalias
+from contracts.paths import PrefixMap
 from contracts.selection import rank, select
 from contracts.validation import Validators
 from mockserver.auth import is_authorised, presented_key
@@ -40,7 +40,7 @@ from mockserver.render import (
     RenderError,
 )
 from mockserver.requests import BodyError, read_body, validation_view
-from mockserver.routing import Router
+from mockserver.routing import Router, route_method
 
 log = logging.getLogger("relaykit.mock")
 
@@ -71,15 +71,8 @@ class MockRelay:
             return _json(to_openapi(self.contracts))
         if path.startswith(FILES_PREFIX):
             return self._file(path[len(FILES_PREFIX) :])
-        route_path = self.path_map.to_contract(path) or path
-        match = self.router.find(route_path)
-        alias = None
-        if match.route is None:
-            unaliased, alias = unalias(route_path, self.contracts.prefix_aliases)
-            if alias is not None:
-                match = self.router.find(unaliased)
-        method = "GET" if request.method == "HEAD" else request.method
-        candidates = match.operations(method)
+        match, alias = self.router.locate(path, self.path_map, self.contracts.prefix_aliases)
+        candidates = match.operations(route_method(request.method))
         if not candidates:
             return self._no_route(request, match.allowed)
         envelope = self.contracts.envelopes[candidates[0].errors.envelope]

@@ -22,13 +22,13 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope
 
 from contracts.model import ContractSet, Envelope, Operation
-from contracts.paths import PrefixMap, unalias
+from contracts.paths import PrefixMap
 from contracts.selection import rank, select
 from mockserver.bodies import read_all, replaying
 from mockserver.config import MockConfig
 from mockserver.errors import MockError
 from mockserver.requests import read_body
-from mockserver.routing import Router
+from mockserver.routing import Router, route_method
 
 ERROR_KINDS = ("429", "500", "502", "503", "524")
 KINDS = ("latency", "pace", *ERROR_KINDS, "cut", "malformed", "empty", "reset", "drip", "none")
@@ -356,15 +356,9 @@ class OperationResolver:
 
     def candidates(self, scope: Scope) -> Resolution:
         """The operations at this method and path; the operation too when only one is there."""
-        path = scope["path"]
-        route_path = self.path_map.to_contract(path) or path
-        match = self.router.find(route_path)
-        if match.route is None:
-            unaliased, alias = unalias(route_path, self.contracts.prefix_aliases)
-            if alias is not None:
-                match = self.router.find(unaliased)
-        method = "GET" if scope["method"] == "HEAD" else scope["method"]
-        ops = match.operations(method)
+        aliases = self.contracts.prefix_aliases
+        match, _ = self.router.locate(scope["path"], self.path_map, aliases)
+        ops = match.operations(route_method(scope["method"]))
         return Resolution(ops, ops[0] if len(ops) == 1 else None)
 
     async def select(self, scope: Scope, receive: Receive, resolution: Resolution) -> Receive:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from contracts.model import Operation
+from contracts.paths import PrefixAlias, PrefixMap, unalias
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -86,3 +87,22 @@ class Router:
             if m:
                 return Match(route, m.groupdict())
         return Match(None, {})
+
+    def locate(
+        self, path: str, path_map: PrefixMap, aliases: Iterable[PrefixAlias]
+    ) -> tuple[Match, PrefixAlias | None]:
+        """The route for a path as a relay serves it: after the user's path map, and failing
+        that without a known prefix alias (``/mj-fast/mj`` -> ``/mj``); the alias used, if any.
+        The mock, the fault injector and the validating proxy all resolve requests this way."""
+        route_path = path_map.to_contract(path) or path
+        match = self.find(route_path)
+        if match.route is None:
+            unaliased, alias = unalias(route_path, aliases)
+            if alias is not None:
+                return self.find(unaliased), alias
+        return match, None
+
+
+def route_method(method: str) -> str:
+    """The method whose operations answer: HEAD is answered as GET."""
+    return "GET" if method == "HEAD" else method

@@ -26,11 +26,11 @@ import httpx
 from starlette.types import Receive, Scope, Send
 
 from contracts.model import ContractSet, Operation
-from contracts.paths import PrefixMap, unalias
+from contracts.paths import PrefixMap
 from contracts.selection import rank, select
 from mockserver.cassette_bodies import parse_form
 from mockserver.requests import validation_view
-from mockserver.routing import Router
+from mockserver.routing import Router, route_method
 from relaykit.forwarding import (
     Forwarder,
     Incoming,
@@ -147,14 +147,9 @@ class ProxyApp:
 
     async def resolve(self, incoming: Incoming) -> Resolved | None:
         """The operation a request means (None for a path no contract has)."""
-        route_path = self.path_map.to_contract(incoming.path) or incoming.path
-        match = self.router.find(route_path)
-        if match.route is None:
-            unaliased, alias = unalias(route_path, self.contracts.prefix_aliases)
-            if alias is not None:
-                match = self.router.find(unaliased)
-        method = "GET" if incoming.method == "HEAD" else incoming.method
-        candidates = match.operations(method)
+        aliases = self.contracts.prefix_aliases
+        match, _ = self.router.locate(incoming.path, self.path_map, aliases)
+        candidates = match.operations(route_method(incoming.method))
         if not candidates:
             return None
         body, parsed = await _parse_body(incoming, candidates[0].request.content_type)
