@@ -66,6 +66,17 @@ class PrefixMap:
         return path
 
 
+def shadowed(path_map: PrefixMap, documented: Iterable[str]) -> list[str]:
+    """Documented paths a path map hides: they start with a relay prefix the map claims for
+    another documented prefix (``/suno/submit=/suno/v1`` hides ``/suno/v1/music``)."""
+    out = []
+    for path in sorted(set(documented)):
+        for contract, relay in path_map.pairs:
+            if _under(path, relay) is not None and _under(path, contract) is None:
+                out.append(f"{path} (under {relay}, which the map gives to {contract})")
+    return out
+
+
 def unalias(path: str, aliases: Iterable[PrefixAlias]) -> tuple[str, PrefixAlias | None]:
     """The documented path behind an aliased one, and the alias used (None when none applies)."""
     for alias in sorted(aliases, key=lambda a: -len(a.alias)):

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from contracts.model import ContractSet
 from relaykit.console import print_plan, print_summary, progress_line
-from relaykit.options import contract_set, contracts_option
+from relaykit.options import contract_set, contracts_option, warn_shadowed
 from suites.findings import Finding, Outcome
 from suites.plan import make_plan, selected
 from suites.profile import Budget, Limits, Profile, ProfileError, load_profile
@@ -123,6 +123,7 @@ def check(
     """
     contracts = contract_set(contract_dirs)
     profile, url = load_target(profile_path, base_url)
+    warn_shadowed(profile.path_map, contracts)
     before = _load_baseline(baseline)
     unknown = [w for w in only if w not in contracts.families() and w not in _ids(contracts)]
     if unknown:

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from relaykit.options import contract_set as _contracts
-from relaykit.options import contracts_option
+from relaykit.options import contracts_option, warn_shadowed
 from relaykit.options import path_map as _path_map
 
 
@@ -126,6 +126,7 @@ def serve(
     from mockserver.config import MockConfig
 
     contracts = _contracts(contract_dirs)
+    warn_shadowed(_path_map(path_map), contracts)
     if faults_file:  # refuse a bad rules file here, not in every worker after uvicorn starts
         from mockserver.fault_rules import FaultRulesError, load_fault_rules
 

@@ -9,7 +9,7 @@ import click
 
 from contracts.loader import ContractError, default_contracts, load_contracts
 from contracts.model import ContractSet
-from contracts.paths import PrefixMap
+from contracts.paths import PrefixMap, shadowed
 
 
 def contract_set(dirs: tuple[str, ...]) -> ContractSet:
@@ -38,3 +38,16 @@ contracts_option = click.option(
     type=click.Path(exists=True, file_okay=False),
     help="Load contracts from this directory instead of the shipped ones (repeatable).",
 )
+
+
+def warn_shadowed(prefixes: PrefixMap, contracts: ContractSet) -> None:
+    """Warn (on stderr) when a path map hides documented paths of another family."""
+    hidden = shadowed(prefixes, (op.path for op in contracts))
+    if hidden:
+        listed = "; ".join(hidden[:3]) + (
+            f"; and {len(hidden) - 3} more" if len(hidden) > 3 else ""
+        )
+        click.echo(
+            f"relaykit: warning: the path map hides {len(hidden)} documented path(s): {listed}",
+            err=True,
+        )

@@ -27,3 +27,13 @@ def test_mj_speed_modes_are_shipped_aliases(contracts: ContractSet) -> None:
     path, alias = unalias("/mj-fast/mj/submit/imagine", contracts.prefix_aliases)
     assert path == "/mj/submit/imagine" and alias is not None and "fast" in alias.meaning
     assert unalias("/mj/submit/imagine", contracts.prefix_aliases) == ("/mj/submit/imagine", None)
+
+
+def test_a_map_that_hides_another_familys_paths_is_named(contracts: ContractSet) -> None:
+    from contracts.paths import shadowed
+
+    documented = [op.path for op in contracts]
+    hidden = shadowed(PrefixMap.parse(["/suno/submit=/suno/v1"]), documented)
+    assert hidden and all(h.startswith("/suno/v1/") for h in hidden)
+    assert "which the map gives to /suno/submit" in hidden[0]
+    assert shadowed(PrefixMap.parse(["/mj=/midjourney"]), documented) == []
