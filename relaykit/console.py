@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.model import Operation
+from reports.digest import FAILING, pairs
 from suites.findings import Finding, Outcome, combine
 from suites.plan import Plan
 from suites.record import RunRecord
@@ -68,26 +69,24 @@ def progress_line(
 
 
 def print_summary(console: Console, record: RunRecord) -> None:
-    """Counts per family and outcome, then each failing or erroring check with its message."""
-    verdicts = record.verdicts()
+    """Counts per family and outcome, then the failing checks grouped by check and message."""
+    judged = pairs(record)
     table = Table(title="Summary: one outcome per operation and check")
     table.add_column("family")
     for o in Outcome:
         table.add_column(o.value, justify="right", style=STYLE[o])
     per_family: dict[str, Counter[Outcome]] = defaultdict(Counter)
-    for (op_id, _check), outcome in verdicts.items():
-        family = record.operations[op_id].family if op_id in record.operations else "?"
-        per_family[family][outcome] += 1
+    for pair in judged:
+        per_family[pair.family][pair.outcome] += 1
     for family, counts in per_family.items():
         table.add_row(family, *(str(counts.get(o, 0) or "") for o in Outcome))
-    total: Counter[Outcome] = Counter(verdicts.values())
+    total = Counter(pair.outcome for pair in judged)
     table.add_row("[b]all[/b]", *(f"[b]{total.get(o, 0)}[/b]" for o in Outcome))
     console.print(table)
-    bad = [(k, o) for k, o in verdicts.items() if o in (Outcome.FAIL, Outcome.ERROR)]
-    messages = _first_messages(record)
+    bad = [pair for pair in judged if pair.outcome in FAILING]
     groups: dict[tuple[Outcome, str, str], list[str]] = defaultdict(list)
-    for (op_id, check_id), outcome in bad:
-        groups[(outcome, check_id, messages.get((op_id, check_id), ""))].append(op_id)
+    for pair in bad:
+        groups[(pair.outcome, pair.check_id, pair.lead.message)].append(pair.operation_id)
     if bad:
         console.print(
             f"[b]{len(bad)} checks failed or errored[/b], grouped by check and message "
@@ -101,9 +100,7 @@ def print_summary(console: Console, record: RunRecord) -> None:
             highlight=False,
         )
     skipped = Counter(
-        f.message.split(":")[0]
-        for f in record.findings
-        if f.outcome is Outcome.SKIP and verdicts[(f.operation_id, f.check_id)] is Outcome.SKIP
+        pair.lead.message.split(":")[0] for pair in judged if pair.outcome is Outcome.SKIP
     )
     if skipped:
         reasons = ", ".join(f"{n} {why}" for why, n in skipped.most_common(6))
@@ -113,14 +110,3 @@ def print_summary(console: Console, record: RunRecord) -> None:
         f"Spent {spent.get('requests', 0)} requests, {spent.get('tokens', 0)} tokens, "
         f"{spent.get('paid_calls', 0)} paid media calls in {record.run.get('seconds', 0)} s."
     )
-
-
-def _first_messages(record: RunRecord) -> dict[tuple[str, str], str]:
-    """The message of the first finding that gave each pair its verdict."""
-    verdicts = record.verdicts()
-    out: dict[tuple[str, str], str] = {}
-    for f in record.findings:
-        key = (f.operation_id, f.check_id)
-        if key not in out and f.outcome is verdicts[key]:
-            out[key] = f.message
-    return out
