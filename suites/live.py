@@ -1,8 +1,8 @@
 """Judge one exchange seen live (by the validating proxy) against its operation's contract.
 
-The same check ids and judges as a run: the stream grammar checkers, the response invariants
-(with ``fetch=None``: a proxy downloads nothing, so URL invariants are inconclusive) and the
-expected content type come from suites; what differs is the traffic. A live request is anyone's,
+The same check ids and judges as a run (suites/judges.py: content type, schema, envelope,
+stream grammar, invariants with ``fetch=None``: a proxy downloads nothing, so URL invariants are
+inconclusive); what differs is the traffic. A live request is anyone's,
 so an error answer is fine when the operation documents it or its provider's envelope defines
 it, and it is then judged against the envelope.
 """
@@ -17,19 +17,11 @@ from typing import Any
 
 from contracts.model import ContractSet, Operation
 from contracts.validation import Validators
-from suites.anthropic_stream import check_anthropic_stream
-from suites.chat_stream import check_chat_stream
+from suites import judges
 from suites.context import timeline
 from suites.findings import Finding, Outcome
-from suites.invariants import (
-    Observed,
-    assemble_chat_stream,
-    assemble_completion_stream,
-    check_invariants,
-)
 from suites.probes import Probe
-from suites.responses import NOT_FOR_COMPLETIONS, expected_content_type, type_matches
-from suites.streams import StreamRecord, json_objects
+from suites.streams import StreamRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,26 +72,23 @@ class LiveJudge:
         and the invariants of a success (``body`` is the parsed request body)."""
         findings = [self._status(op, answer.status)]
         if answer.status >= 400:
-            return [*findings, self._envelope(op, answer)]
+            envelopes = self.contracts.envelopes
+            verdict = judges.error_envelope(
+                op, envelopes, self.validators, answer.status, answer.json()
+            )
+            return [*findings, verdict]
         if answer.status != op.response.status:
             return findings
         probe = Probe(op, "live", body)
-        request = probe.json_body
         if answer.stream is not None and op.stream is not None:
-            return findings + self._stream(op, probe, answer, answer.stream)
-        expected = expected_content_type(probe)
-        got = answer.content_type
-        if type_matches(expected, got):
-            findings.append(_f(op, "response.content_type", Outcome.PASS, got))
-        else:
-            message = f"content type {got or '(none)'}, the contract says {expected}"
-            findings.append(_f(op, "response.content_type", Outcome.FAIL, message))
-        if answer.stream is not None:
-            return findings  # a stream the operation does not stream: content type said it
-        data = answer.json() if "json" in got or expected == "application/json" else None
-        findings.append(self._schema(op, data, expected))
-        observed = Observed(request, data, got, answer.content, fetch=None)
-        return findings + check_invariants(op, observed, self.validators)
+            got = answer.content_type
+            return findings + judges.stream(probe, self.validators, got, answer.stream, None)
+        if answer.stream is not None:  # a stream the operation does not stream
+            expected = judges.expected_content_type(probe)
+            return [*findings, judges.content_type(op, expected, answer.content_type)]
+        return findings + judges.success(
+            probe, self.validators, answer.content_type, answer.content, None, None
+        )
 
     def _status(self, op: Operation, status: int) -> Finding:
         if status == op.response.status:
@@ -112,62 +101,6 @@ class LiveJudge:
             return _f(op, "response.status", Outcome.PASS, message)
         message = f"answered {status}, the contract says {op.response.status} or a documented error"
         return _f(op, "response.status", Outcome.FAIL, message)
-
-    def _envelope(self, op: Operation, answer: LiveAnswer) -> Finding:
-        envelope = self.contracts.envelopes.get(op.errors.envelope)
-        if envelope is None:
-            message = f"the contract names no known envelope ({op.errors.envelope!r})"
-            return _f(op, "errors.envelope", Outcome.ERROR, message)
-        body = answer.json()
-        if body is None:
-            return _f(op, "errors.envelope", Outcome.FAIL, f"the {answer.status} body is not JSON")
-        problems = self.validators.problems(envelope.schema, body, limit=1)
-        if problems:
-            message = (
-                f"the {answer.status} body breaks the {envelope.name} envelope at {problems[0]}"
-            )
-            return _f(op, "errors.envelope", Outcome.FAIL, message)
-        message = f"the {answer.status} body is a {envelope.name} error envelope"
-        return _f(op, "errors.envelope", Outcome.PASS, message)
-
-    def _schema(self, op: Operation, data: Any, expected: str) -> Finding:
-        schema = op.response.schema
-        if expected != "application/json" or schema is None:
-            why = "the contract gives no body schema" if schema is None else f"a {expected} body"
-            return _f(op, "response.schema", Outcome.SKIP, f"not applicable: {why}")
-        if data is None:
-            return _f(op, "response.schema", Outcome.FAIL, "the body is not JSON")
-        problems = self.validators.problems(schema, data, limit=1)
-        if problems:
-            message = f"the body breaks the schema at {problems[0]}"
-            return _f(op, "response.schema", Outcome.FAIL, message)
-        return _f(op, "response.schema", Outcome.PASS, "the body matches")
-
-    def _stream(
-        self, op: Operation, probe: Probe, answer: LiveAnswer, record: StreamRecord
-    ) -> list[Finding]:
-        assert op.stream is not None
-        findings = []
-        if answer.content_type == "text/event-stream":
-            findings.append(_f(op, "response.content_type", Outcome.PASS, answer.content_type))
-        else:
-            message = (
-                f"content type {answer.content_type or '(none)'}, a stream is text/event-stream"
-            )
-            findings.append(_f(op, "response.content_type", Outcome.FAIL, message))
-        request = probe.json_body
-        if op.stream.framing == "sse-named":
-            return findings + check_anthropic_stream(
-                op.id, record, request, self.validators, op.stream.events
-            )
-        rules = check_chat_stream(op.id, record, request, self.validators, op.stream.event_schema)
-        chunks = json_objects(record)
-        legacy = any(c.get("object") == "text_completion" for c in chunks)
-        if legacy:
-            rules = [f for f in rules if f.check_id not in NOT_FOR_COMPLETIONS]
-        assembled = assemble_completion_stream(chunks) if legacy else assemble_chat_stream(chunks)
-        observed = Observed(request, assembled, "application/json", b"", fetch=None)
-        return findings + rules + check_invariants(op, observed, self.validators)
 
 
 def _f(op: Operation, check_id: str, outcome: Outcome, message: str) -> Finding:

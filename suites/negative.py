@@ -7,11 +7,11 @@ a relay with a broken envelope fails that check and no other.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from typing import Any
 
 from contracts.model import Operation
+from suites import judges
 from suites.context import CheckContext
 from suites.findings import Finding, Outcome
 from suites.probes import Probe, example_probes
@@ -173,27 +173,14 @@ def _judge_status(
 def _judge_envelopes(
     ctx: CheckContext, op: Operation, errors: list[tuple[str, Exchange]]
 ) -> list[Finding]:
-    envelope = ctx.contracts.envelopes.get(op.errors.envelope)
-    if envelope is None:
-        message = f"the contract names no known envelope ({op.errors.envelope!r})"
-        return [ctx.finding(op.id, "errors.envelope", Outcome.ERROR, message, "negative")]
     if not errors:
         message = "no error response to judge"
         return [ctx.finding(op.id, "errors.envelope", Outcome.SKIP, message, "negative")]
     findings = []
     for check_id, exchange in errors:
-        body = exchange.json()
+        f = judges.error_envelope(
+            op, ctx.contracts.envelopes, ctx.validators, exchange.status or 0, exchange.json()
+        )
         source = f"negative:{check_id}"
-        if body is None:
-            message = f"the {exchange.status} answer to {check_id} is not JSON"
-            outcome = Outcome.FAIL
-        else:
-            problems = ctx.validators.problems(envelope.schema, copy.deepcopy(body), limit=1)
-            outcome = Outcome.FAIL if problems else Outcome.PASS
-            message = (
-                f"the {exchange.status} body breaks the {envelope.name} envelope at {problems[0]}"
-                if problems
-                else f"the {exchange.status} body is a {envelope.name} error envelope"
-            )
-        findings.append(ctx.finding(op.id, "errors.envelope", outcome, message, source, exchange))
+        findings.append(ctx.finding(op.id, f.check_id, f.outcome, f.message, source, exchange))
     return findings

@@ -1,5 +1,6 @@
-"""Judge one answer against the operation's contract: status, content type, body schema,
-the stream grammar while it arrives, and the request-response invariants.
+"""Send a run's request and judge the answer: status here, the rest by suites/judges.py
+(content type, body schema, the stream grammar read as it arrives, the invariants), with the
+run's evidence attached.
 
 Every request a run sends for an operation's own path (documented examples and property-based
 variations alike) is judged here, so a rule fails under one check id whichever request broke it.
@@ -11,25 +12,14 @@ import time
 from typing import Any
 
 from contracts.model import Operation
-from suites.anthropic_stream import check_anthropic_stream
-from suites.chat_stream import check_chat_stream
+from suites import judges
 from suites.context import CheckContext
 from suites.findings import Finding, Outcome
-from suites.invariants import (
-    Observed,
-    assemble_chat_stream,
-    assemble_completion_stream,
-    check_invariants,
-)
 from suites.probes import Probe
-from suites.streams import StreamRecord, json_objects, read_sse
+from suites.streams import StreamRecord, read_sse
 from suites.transport import Exchange
 
 UNSUPPORTED = frozenset({404, 405, 501})
-TEXT_FORMATS = frozenset({"text", "srt", "vtt"})
-"""Audio ``response_format`` values that turn a JSON answer into plain text."""
-NOT_FOR_COMPLETIONS = frozenset({"sse.role_first", "sse.tool_arguments"})
-"""Chat stream rules that legacy text_completion streams have nothing to say about."""
 
 
 class Unsupported(Exception):
@@ -131,125 +121,34 @@ def _error_text(exchange: Exchange) -> str:
     return exchange.content[:120].decode("utf-8", errors="replace")
 
 
-def expected_content_type(probe: Probe) -> str:
-    """The media type a conforming answer to this probe has."""
-    op = probe.op
-    if probe.streamed:
-        return "text/event-stream"
-    declared = op.response.content_type
-    fmt = probe.json_body.get("response_format")
-    if declared == "application/json" and isinstance(fmt, str) and fmt in TEXT_FORMATS:
-        return "text/plain"
-    return declared
-
-
-def type_matches(expected: str, got: str) -> bool:
-    """True when the answer's media type satisfies the contract's (any audio/* for audio...)."""
-    if expected == got:
-        return True
-    major = expected.split("/")[0]
-    # media answers: the exact format is the invariant's business (speech_format_matches)
-    return major in ("audio", "image", "video") and got.startswith(major + "/")
-
-
 def judge_body(ctx: CheckContext, probe: Probe, exchange: Exchange) -> list[Finding]:
     """``response.content_type``, ``response.schema`` and the invariants of a 2xx answer."""
-    op, src = probe.op, probe.source
-    expected, got = expected_content_type(probe), exchange.content_type
-    findings = []
-    if type_matches(expected, got):
-        findings.append(ctx.finding(op.id, "response.content_type", Outcome.PASS, got, src))
-    else:
-        message = f"content type {got or '(none)'}, the contract says {expected}"
-        findings.append(
-            ctx.finding(op.id, "response.content_type", Outcome.FAIL, message, src, exchange)
-        )
-    body = exchange.json() if got == "application/json" or expected == "application/json" else None
-    findings.append(_judge_schema(ctx, probe, exchange, body, expected))
-    observed = Observed(
-        request=probe.json_body,
-        body=body,
-        content_type=got,
-        content=exchange.content,
-        fetch=fetcher(ctx),
-        models=tuple(ctx.profile.models.values()),
+    models = tuple(ctx.profile.models.values())
+    found = judges.success(
+        probe, ctx.validators, exchange.content_type, exchange.content, None, fetcher(ctx), models
     )
-    findings += _with_source(check_invariants(op, observed, ctx.validators), src, ctx, exchange)
-    return findings
-
-
-def _judge_schema(
-    ctx: CheckContext, probe: Probe, exchange: Exchange, body: Any, expected: str
-) -> Finding:
-    op, src = probe.op, probe.source
-    schema = op.response.schema
-    if expected != "application/json" or schema is None:
-        why = "the contract gives no body schema" if schema is None else f"a {expected} body"
-        return ctx.finding(op.id, "response.schema", Outcome.SKIP, f"not applicable: {why}", src)
-    if body is None:
-        message = "the body is not JSON"
-        return ctx.finding(op.id, "response.schema", Outcome.FAIL, message, src, exchange)
-    problems = ctx.validators.problems(schema, body, limit=1)
-    if problems:
-        message = f"the body breaks the schema at {problems[0]}"
-        return ctx.finding(op.id, "response.schema", Outcome.FAIL, message, src, exchange)
-    return ctx.finding(op.id, "response.schema", Outcome.PASS, "the body matches", src, exchange)
+    return [_evidence(ctx, f, probe.source, exchange) for f in found]
 
 
 def judge_stream(
     ctx: CheckContext, probe: Probe, exchange: Exchange, record: StreamRecord
 ) -> list[Finding]:
     """A streamed answer: status, content type, the grammar rules and the assembled invariants."""
-    op, src = probe.op, probe.source
-    assert op.stream is not None
-    findings = judge_status(ctx, probe, exchange)
-    got = exchange.content_type
-    if got == "text/event-stream":
-        findings.append(ctx.finding(op.id, "response.content_type", Outcome.PASS, got, src))
-    else:
-        message = f"content type {got or '(none)'}, a stream is text/event-stream"
-        findings.append(
-            ctx.finding(op.id, "response.content_type", Outcome.FAIL, message, src, exchange)
-        )
-    if op.stream.framing == "sse-named":
-        rules = check_anthropic_stream(
-            op.id, record, probe.json_body, ctx.validators, op.stream.events
-        )
-        assembled: Any = None
-    else:
-        rules = check_chat_stream(
-            op.id, record, probe.json_body, ctx.validators, op.stream.event_schema
-        )
-        chunks = json_objects(record)
-        legacy = any(c.get("object") == "text_completion" for c in chunks)
-        if legacy:
-            rules = [f for f in rules if f.check_id not in NOT_FOR_COMPLETIONS]
-        assembled = assemble_completion_stream(chunks) if legacy else assemble_chat_stream(chunks)
-    evidence = [
-        ctx.finding(f.operation_id, f.check_id, f.outcome, f.message, src, exchange, stream=record)
-        for f in rules
+    found = judges.stream(probe, ctx.validators, exchange.content_type, record, fetcher(ctx))
+    return judge_status(ctx, probe, exchange) + [
+        _evidence(ctx, f, probe.source, exchange, record if f.check_id.startswith("sse.") else None)
+        for f in found
     ]
-    findings += evidence
-    if assembled is not None:
-        observed = Observed(
-            request=probe.json_body,
-            body=assembled,
-            content_type="application/json",
-            content=b"",
-            fetch=fetcher(ctx),
-        )
-        invariants = check_invariants(op, observed, ctx.validators)
-        findings += _with_source(invariants, src, ctx, exchange)
-    return findings
 
 
-def _with_source(
-    findings: list[Finding], source: str, ctx: CheckContext, exchange: Exchange
-) -> list[Finding]:
-    return [
-        ctx.finding(f.operation_id, f.check_id, f.outcome, f.message, source, exchange)
-        for f in findings
-    ]
+def _evidence(
+    ctx: CheckContext,
+    f: Finding,
+    source: str,
+    exchange: Exchange,
+    record: StreamRecord | None = None,
+) -> Finding:
+    return ctx.finding(f.operation_id, f.check_id, f.outcome, f.message, source, exchange, record)
 
 
 def fetcher(ctx: CheckContext) -> Any:
