@@ -27,6 +27,7 @@ from contracts.selection import rank, select
 from mockserver.bodies import read_all, replaying
 from mockserver.config import MockConfig
 from mockserver.errors import MockError
+from mockserver.prefer import prefer_values
 from mockserver.requests import read_body
 from mockserver.routing import Router, route_method
 
@@ -168,11 +169,7 @@ def parse_fault_header(header: str | None) -> FaultSpec | None:
     """
     if not header or ("fault" not in header and "-ms" not in header):
         return None  # the common case: no work beyond a substring test
-    values: dict[str, str] = {}
-    for part in header.replace(";", ",").split(","):
-        key, sep, value = part.strip().partition("=")
-        if sep:
-            values[key.strip().lower()] = value.strip().strip('"')
+    values = prefer_values(header)
     kind = values.get("fault")
     if kind is None:
         if "latency-ms" in values:

@@ -25,15 +25,22 @@ class PreferError(ValueError):
     """The Prefer header asks for something malformed."""
 
 
-def parse_prefer(header: str | None) -> Preferences:
-    """Parse a Prefer header; unknown preferences are ignored, as RFC 7240 asks."""
-    if not header:
-        return Preferences()
+def prefer_values(header: str) -> dict[str, str]:
+    """The ``name=value`` preferences of a Prefer header (names lower-cased, quotes dropped);
+    the mock's own preferences and the fault injector's are read from the same header."""
     values: dict[str, str] = {}
     for part in header.replace(";", ",").split(","):
         key, sep, value = part.strip().partition("=")
         if sep:
             values[key.strip().lower()] = value.strip().strip('"')
+    return values
+
+
+def parse_prefer(header: str | None) -> Preferences:
+    """Parse a Prefer header; unknown preferences are ignored, as RFC 7240 asks."""
+    if not header:
+        return Preferences()
+    values = prefer_values(header)
     try:
         code = int(values["code"]) if "code" in values else None
         ttfe = float(values["ttfe-ms"]) / 1000 if "ttfe-ms" in values else None
