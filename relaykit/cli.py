@@ -11,9 +11,16 @@ from pathlib import Path
 
 import click
 
-from relaykit.options import contract_set as _contracts
-from relaykit.options import contracts_option, warn_shadowed
-from relaykit.options import path_map as _path_map
+from relaykit.options import (
+    contract_set,
+    contracts_option,
+    host_option,
+    log_level_option,
+    path_map_option,
+    port_option,
+    warn_shadowed,
+)
+from relaykit.options import path_map as parse_path_map
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,8 +30,8 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@host_option()
+@port_option(8080)
 @click.option(
     "--api-key",
     "api_keys",
@@ -55,13 +62,7 @@ def main() -> None:
     type=click.IntRange(1),
     help="Larger request bodies get a 413.",
 )
-@click.option(
-    "--path-map",
-    "path_map",
-    multiple=True,
-    metavar="CONTRACT_PREFIX=RELAY_PREFIX",
-    help="Serve documented paths under the relay's own prefix, e.g. /suno/submit=/suno/v1.",
-)
+@path_map_option
 @click.option(
     "--task-speed",
     default=1.0,
@@ -69,12 +70,7 @@ def main() -> None:
     type=click.FloatRange(0.01, 1000),
     help="How fast async tasks progress (2 = twice as fast).",
 )
-@click.option(
-    "--log-level",
-    default="info",
-    show_default=True,
-    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-)
+@log_level_option
 @click.option(
     "--faults",
     "faults_file",
@@ -125,8 +121,8 @@ def serve(
     from mockserver.asgi import ENV_VAR, dump_config
     from mockserver.config import MockConfig
 
-    contracts = _contracts(contract_dirs)
-    warn_shadowed(_path_map(path_map), contracts)
+    contracts = contract_set(contract_dirs)
+    warn_shadowed(parse_path_map(path_map), contracts)
     if faults_file:  # refuse a bad rules file here, not in every worker after uvicorn starts
         from mockserver.fault_rules import FaultRulesError, load_fault_rules
 
@@ -141,7 +137,7 @@ def serve(
         interval=interval_ms / 1000,
         max_body_bytes=max_body_bytes,
         task_speed=task_speed,
-        path_map=_path_map(path_map).pairs,
+        path_map=parse_path_map(path_map).pairs,
         faults_file=str(Path(faults_file).resolve()) if faults_file else "",
         replay_dir=str(Path(replay_dir).resolve()) if replay_dir else "",
         replay_timing=replay_timing,
@@ -184,7 +180,7 @@ def export_openapi(
     """Write the OpenAPI 3.1 document compiled from the contracts (JSON)."""
     from contracts.openapi import to_openapi
 
-    doc = to_openapi(_contracts(contract_dirs), server_url=server_url)
+    doc = to_openapi(contract_set(contract_dirs), server_url=server_url)
     text = json.dumps(doc, ensure_ascii=False, indent=2)
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")
@@ -204,7 +200,7 @@ def contracts_group() -> None:
 @contracts_option
 def contracts_list(as_json: bool, family: tuple[str, ...], contract_dirs: tuple[str, ...]) -> None:
     """List the operations: id, family, method, path and provenance."""
-    ops = [op for op in _contracts(contract_dirs) if not family or op.family in family]
+    ops = [op for op in contract_set(contract_dirs) if not family or op.family in family]
     if as_json:
         rows = [
             {
@@ -248,7 +244,7 @@ def contracts_coverage(
     from mockserver.app import MockRelay
     from mockserver.config import MockConfig
 
-    cs = _contracts(contract_dirs)
+    cs = contract_set(contract_dirs)
     relay = MockRelay(cs, MockConfig())
     try:
         cov = coverage(cs, Path(catalogue) if catalogue else DEFAULT_CATALOGUE, serves=relay.serves)
@@ -264,7 +260,7 @@ def contracts_coverage(
 @contracts_option
 def contracts_check(contract_dirs: tuple[str, ...]) -> None:
     """Load and validate every contract; exit 2 listing each problem."""
-    cs = _contracts(contract_dirs)
+    cs = contract_set(contract_dirs)
     click.echo(
         f"ok: {len(cs)} operations in {len(cs.families())} families, "
         f"{len(cs.components)} shared schemas"

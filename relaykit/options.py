@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from contracts.loader import ContractError, default_contracts, load_contracts
 from contracts.model import ContractSet
 from contracts.paths import PrefixMap, shadowed
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def contract_set(dirs: tuple[str, ...]) -> ContractSet:
@@ -51,3 +55,43 @@ def warn_shadowed(prefixes: PrefixMap, contracts: ContractSet) -> None:
             f"relaykit: warning: the path map hides {len(hidden)} documented path(s): {listed}",
             err=True,
         )
+
+
+def _http_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise click.BadParameter("expected an http:// or https:// URL")
+    return value
+
+
+def upstream_option(help_text: str) -> Callable[[F], F]:
+    """``--upstream URL`` (required, http or https) for the servers that forward to a relay."""
+    return click.option("--upstream", required=True, callback=_http_url, help=help_text)
+
+
+def host_option() -> Callable[[F], F]:
+    """``--host`` (loopback by default)."""
+    return click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+
+
+def port_option(default: int) -> Callable[[F], F]:
+    """``--port`` with this command's default."""
+    return click.option(
+        "--port", default=default, show_default=True, type=int, help="Port to listen on."
+    )
+
+
+log_level_option = click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+
+path_map_option = click.option(
+    "--path-map",
+    "path_map",
+    multiple=True,
+    metavar="CONTRACT_PREFIX=RELAY_PREFIX",
+    help="The relay serves documented paths under its own prefix, e.g. /mj=/midjourney "
+    "(repeatable).",
+)

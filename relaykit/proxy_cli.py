@@ -8,16 +8,22 @@ from pathlib import Path
 
 import click
 
-from relaykit.options import contract_set, contracts_option
+from relaykit.options import (
+    contract_set,
+    contracts_option,
+    host_option,
+    log_level_option,
+    path_map_option,
+    port_option,
+    upstream_option,
+)
 from relaykit.options import path_map as parse_path_map
 
 
 @click.command()
-@click.option(
-    "--upstream", required=True, help="The relay to forward to, e.g. https://relay.example."
-)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8082, show_default=True, type=int, help="Port to listen on.")
+@upstream_option("The relay to forward to, e.g. https://relay.example.")
+@host_option()
+@port_option(8082)
 @click.option(
     "--report-dir",
     default="reports",
@@ -33,19 +39,8 @@ from relaykit.options import path_map as parse_path_map
     type=click.IntRange(0),
     help="Also write the run record every N exchanges (0: only on shutdown).",
 )
-@click.option(
-    "--path-map",
-    "path_map",
-    multiple=True,
-    metavar="CONTRACT_PREFIX=RELAY_PREFIX",
-    help="The relay serves documented paths under its own prefix, e.g. /suno/submit=/suno/v1.",
-)
-@click.option(
-    "--log-level",
-    default="info",
-    show_default=True,
-    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-)
+@path_map_option
+@log_level_option
 @contracts_option
 def proxy(
     upstream: str,
@@ -65,8 +60,6 @@ def proxy(
 
     from relaykit.proxy import ProxyApp
 
-    if not upstream.startswith(("http://", "https://")):
-        raise click.BadParameter("expected an http:// or https:// URL", param_hint="--upstream")
     app = ProxyApp(
         upstream,
         contract_set(contract_dirs),

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import click
 
+from relaykit.options import host_option, log_level_option, port_option, upstream_option
+
 
 @click.command()
-@click.option("--upstream", required=True, help="The relay to record, e.g. https://relay.example.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8081, show_default=True, type=int, help="Port to listen on.")
+@upstream_option("The relay to record, e.g. https://relay.example.")
+@host_option()
+@port_option(8081)
 @click.option(
     "--out",
     "out_dir",
@@ -19,12 +21,7 @@ import click
     type=click.Path(file_okay=False, writable=True),
     help="Directory the cassettes go to (one JSON file per exchange).",
 )
-@click.option(
-    "--log-level",
-    default="info",
-    show_default=True,
-    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-)
+@log_level_option
 def record(upstream: str, host: str, port: int, out_dir: str, log_level: str) -> None:
     """Forward requests to a relay and record each exchange as a cassette, keys redacted."""
     import uvicorn
@@ -33,8 +30,6 @@ def record(upstream: str, host: str, port: int, out_dir: str, log_level: str) ->
 
     from relaykit.recorder import Recorder
 
-    if not upstream.startswith(("http://", "https://")):
-        raise click.BadParameter("expected an http:// or https:// URL", param_hint="--upstream")
     app = Recorder(upstream, Path(out_dir))
     click.echo(
         f"relaykit record: http://{host}:{port} -> {upstream}, cassettes in {out_dir}. "
