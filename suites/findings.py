@@ -45,6 +45,12 @@ class Finding:
     response: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
+    severity: str = ""
+    """``breaks-clients`` or ``deviates`` when the judge knows better than the check's default
+    (suites/severity.py); empty: the check's own."""
+    consequence_of: str = ""
+    """The check id of the root failure this one follows from, on the same request (a usage
+    chunk carrying a choice fails sse.usage_chunk, and sse.finish_reason as its consequence)."""
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for the run record."""

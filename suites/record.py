@@ -8,7 +8,9 @@ Layout (``format`` 1)::
      "budget": {"requests", "tokens", "paid_media_calls"},
      "spent": {"requests", "tokens", "paid_calls"},
      "operations": {op_id: {"family", "method", "path", "summary",
-                            "latency": [seconds, ...], "fields": [dotted paths seen]}},
+                            "latency": [seconds, ...], "fields": [dotted paths seen],
+                            "offered": "" or why not, "model", "model_note"}},
+     "discovery": {"models": [...], "routes": {...}, "requests": n},
      "findings": [Finding.to_json(), ...],
      "summary": {"pass": n, "fail": n, "error": n, "skip": n, "inconclusive": n}}
 
@@ -40,6 +42,13 @@ class OperationInfo:
     summary: str = ""
     latency: list[float] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)
+    offered: str = ""
+    """Empty when the relay offers the operation; else why not (``route not offered: ...``,
+    ``model not offered: ...``): its checks are then skips, never failures."""
+    model: str = ""
+    """The model the run used for it ("" when it takes none)."""
+    model_note: str = ""
+    """How the model was chosen when it is not the documented one (``substituted for ...``)."""
 
 
 @dataclass(slots=True)
@@ -52,6 +61,8 @@ class RunRecord:
     operations: dict[str, OperationInfo] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     tool: str = ""
+    discovery: dict[str, Any] = field(default_factory=dict)
+    """What the run learned before spending: models listed, routes offered (suites/discovery)."""
 
     def verdicts(self) -> dict[tuple[str, str], Outcome]:
         """One outcome per (operation id, check id), in first-seen order."""
@@ -87,9 +98,13 @@ class RunRecord:
                     "summary": info.summary,
                     "latency": [round(s, 4) for s in info.latency],
                     "fields": sorted(set(info.fields)),
+                    "offered": info.offered,
+                    "model": info.model,
+                    "model_note": info.model_note,
                 }
                 for op_id, info in self.operations.items()
             },
+            "discovery": self.discovery,
             "findings": [f.to_json() for f in self.findings],
             "summary": self.summary(),
         }
@@ -106,6 +121,7 @@ class RunRecord:
             operations={k: OperationInfo(**v) for k, v in data.get("operations", {}).items()},
             findings=[Finding.from_json(f) for f in data.get("findings", [])],
             tool=data.get("tool", ""),
+            discovery=data.get("discovery", {}),
         )
 
     def write(self, path: Path) -> Path:

@@ -1,0 +1,113 @@
+"""How much a failed check matters to the people who use the relay: one table, one lookup.
+
+``breaks-clients``: an official SDK or a common client raises or gets wrong data (a missing
+``[DONE]``, bad JSON, a wrong status class, a missing ``id``, auth not enforced, usage missing
+for billing...). ``deviates``: the documents say otherwise but the SDKs tolerate it (an explicit
+``null`` where a field is optional, a wrong error envelope on a status that was right...).
+
+The exit code of ``relaykit check`` counts ``breaks-clients`` failures by default and both with
+``--strict``. The README's severity table is this table (a test compares them). A finding may
+carry its own ``severity`` when its judge knows better than the check's default (a schema
+violation that is only an explicit ``null`` on an optional field deviates).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from types import MappingProxyType
+
+from suites.findings import Finding
+
+
+class Severity(StrEnum):
+    """What a failure of a check means for the relay's users."""
+
+    BREAKS_CLIENTS = "breaks-clients"
+    DEVIATES = "deviates"
+
+
+B = Severity.BREAKS_CLIENTS
+D = Severity.DEVIATES
+
+SEVERITY = MappingProxyType(
+    {
+        # the answer itself
+        "response.status": B,
+        "response.content_type": B,
+        "response.schema": B,
+        "request.schema": D,
+        "errors.envelope": D,
+        # bad requests and keys
+        "negative.malformed_json": D,
+        "negative.missing_required": D,
+        "negative.wrong_type": D,
+        "auth.no_key": B,
+        "auth.wrong_key": B,
+        # stream grammar (OpenAI and Anthropic)
+        "sse.framing": B,
+        "sse.terminator": B,
+        "sse.event_schema": B,
+        "sse.finish_reason": B,
+        "sse.usage_chunk": B,
+        "sse.tool_arguments": B,
+        "sse.event_order": B,
+        "sse.stop_reason": B,
+        "sse.tool_input": B,
+        "sse.usage": B,
+        "sse.role_first": D,
+        "sse.consistent_ids": D,
+        "sse.streamed": D,
+        # request-response invariants
+        "invariant.choices_len_n": B,
+        "invariant.usage_total": B,
+        "invariant.max_tokens_respected": B,
+        "invariant.finish_length_when_cut": B,
+        "invariant.stop_absent": B,
+        "invariant.tool_calls_present": B,
+        "invariant.tool_args_match_schema": B,
+        "invariant.json_content_parses": B,
+        "invariant.json_schema_content_valid": B,
+        "invariant.audio_present": B,
+        "invariant.image_count_matches_n": B,
+        "invariant.embedding_count_matches_input": B,
+        "invariant.embedding_dimensions": B,
+        "invariant.speech_format_matches": B,
+        "invariant.transcript_format_matches": B,
+        "invariant.reasoning_tokens_reported": D,
+        "invariant.image_size_matches": D,
+        "invariant.model_listed": D,
+        # task lifecycles
+        "invariant.task_id_returned": B,
+        "invariant.task_states_legal": B,
+        "invariant.task_reaches_terminal": B,
+        "invariant.task_result_urls_reachable": B,
+        "invariant.task_queryable_at_once": D,
+        "invariant.task_progress_monotonic": D,
+        "invariant.list_contains_submitted": D,
+        # generated requests
+        "schemathesis": D,
+        "examples": D,
+        "property": D,
+        "negative": D,
+    }
+)
+"""Every check id the suites emit, with its default severity."""
+
+WHY = MappingProxyType(
+    {
+        B: "an official SDK or a common client raises or gets wrong data",
+        D: "the documents say otherwise, but the SDKs tolerate it",
+    }
+)
+
+
+def severity_of(finding: Finding) -> Severity:
+    """The finding's own severity if its judge set one, else its check's (unknown: deviates)."""
+    if finding.severity:
+        return Severity(finding.severity)
+    return SEVERITY.get(finding.check_id, Severity.DEVIATES)
+
+
+def counts_for_exit(finding: Finding, strict: bool) -> bool:
+    """True when this failed finding fails the run: breaks-clients always, deviates if strict."""
+    return strict or severity_of(finding) is Severity.BREAKS_CLIENTS
