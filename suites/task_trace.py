@@ -59,7 +59,8 @@ class TaskTrace:
     """One task from submit to the last poll.
 
     ``ended``: "terminal", "timeout", "refused" (non-2xx polls in a row), "error" (transport),
-    "no-id" (nothing to poll), "first-poll" (followed for one poll only) or "submitted"
+    "off-contract" (a poll showed a status outside the contract's states: polling stops at
+    once), "no-id" (nothing to poll), "first-poll" (followed for one poll only) or "submitted"
     (not polled at all).
     """
 
@@ -303,12 +304,27 @@ def follow(
         if observation.answered and observation.status in terminal:
             trace.ended = "terminal"
             return trace
+        if off_contract(trace, observation):  # no legal state can follow: waiting is futile
+            trace.ended = "off-contract"
+            trace.detail = f"status {observation.status!r}"
+            return trace
         elapsed = time.monotonic() - started
         if elapsed >= limits.task_seconds:
             trace.ended = "timeout"
             return trace
         time.sleep(min(wait, limits.task_seconds - elapsed))
         wait = min(MAX_WAIT, wait * BACKOFF)
+
+
+def off_contract(trace: TaskTrace, observation: Observation) -> bool:
+    """True when a 2xx poll shows a status outside the contract's states (or none at all,
+    except a 202 that says the task is still running)."""
+    states = [str(s) for s in trace.task.get("states", [])]
+    if not states or not observation.answered:
+        return False
+    if observation.status is None:
+        return observation.exchange.status != 202
+    return observation.status not in states
 
 
 def _poll_once(ctx: CheckContext, trace: TaskTrace, started: float) -> Observation:

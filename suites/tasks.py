@@ -135,7 +135,10 @@ def _queryable(ctx: CheckContext, trace: TaskTrace) -> Verdict:
     schema = trace.poll_op.response.schema
     # A 202 is a running answer whose body the 200 schema does not describe (Stability).
     if sent.status == 200 and schema is not None:
-        problems = ctx.validators.problems(schema, first.body, limit=1)
+        problems = ctx.validators.problems(schema, first.body)
+        if trace.ended == "off-contract":  # the status itself is task_states_legal's finding
+            status_path = tuple(str(trace.task.get("status_field", "status")).split("."))
+            problems = [p for p in problems if tuple(map(str, p.path)) != status_path]
         if problems:
             return Outcome.FAIL, f"{when} breaks {trace.poll_op.id}'s schema at {problems[0]}", sent
     shown = f" in state {first.status}" if first.status is not None else ""
@@ -239,6 +242,12 @@ def _reaches_terminal(trace: TaskTrace) -> Verdict:
         return Outcome.FAIL, f"still {state} after {waited:.1f} s ({limit})", last
     if trace.ended == "refused":
         return Outcome.FAIL, f"the poll answered {trace.detail} several times in a row", last
+    if trace.ended == "off-contract":  # one cause, judged once by task_states_legal
+        message = (
+            f"not judged: polling stopped at once at {trace.detail}, outside the contract's "
+            "states (invariant.task_states_legal)"
+        )
+        return Outcome.SKIP, message, last
     if trace.ended == "error":
         return Outcome.ERROR, f"the poll got no answer: {trace.detail}", last
     return Outcome.SKIP, f"the task was not followed to its end ({trace.summary()})", last

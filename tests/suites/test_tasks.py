@@ -323,6 +323,29 @@ def test_unknown_state_fails_states_legal(
     assert "'WORKING'" in found["invariant.task_states_legal"].message
 
 
+def test_a_status_outside_the_contract_stops_polling_at_once(
+    contracts: ContractSet, broken: tuple[Proxy, str]
+) -> None:
+    """A relay that answers ``success`` where the contract says ``SUCCESS`` would otherwise be
+    polled until task_seconds (300 s by default), task after task."""
+    proxy, url = broken
+
+    def rewrite(path: str, status: int, body: Any) -> tuple[int, Any]:
+        if path.startswith(MJ) and isinstance(body.get("status"), str):
+            body["status"] = body["status"].lower()
+        return status, body
+
+    proxy.rewrite = rewrite
+    ctx = make_ctx(contracts, url, task_seconds=300)
+    trace = run_submit(ctx, contracts.get("mj.submit.imagine"))
+    assert trace.ended == "off-contract"
+    assert len(trace.observations) == 1  # one poll, then no more
+    found = judged(ctx, trace)
+    assert only_failure(found) == ["invariant.task_states_legal"]
+    assert found["invariant.task_reaches_terminal"].outcome is Outcome.SKIP
+    assert "task_states_legal" in found["invariant.task_reaches_terminal"].message
+
+
 def test_empty_mj_status_names_the_known_relay_habit(
     contracts: ContractSet, broken: tuple[Proxy, str]
 ) -> None:
