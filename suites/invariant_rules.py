@@ -98,6 +98,19 @@ def _no_usage(obs: Observed) -> Result:
     return INCONCLUSIVE, why
 
 
+def _usage_missing(obs: Observed) -> Result:
+    """usage_total's verdict on an answer without usage: a non-stream answer must carry it
+    (OpenAI always sends it, relays and their clients bill by it); a stream only when asked,
+    and a stream that was asked and has none is sse.usage_chunk's finding, not repeated here."""
+    if not isinstance(obs.body, dict):
+        return INCONCLUSIVE, "the answer is not a JSON object: no usage to read"
+    if obs.request.get("stream") is True:
+        if (obs.request.get("stream_options") or {}).get("include_usage"):
+            return INCONCLUSIVE, "no usage chunk arrived (judged by sse.usage_chunk)"
+        return SKIP, "not exercised: a stream carries usage only with include_usage"
+    return FAIL, "the answer carries no usage: clients and relays bill by it"
+
+
 def _completion_tokens(usage: dict[str, Any]) -> int | None:
     return _count(usage.get("completion_tokens", usage.get("output_tokens")))
 
@@ -159,7 +172,7 @@ def usage_total(obs: Observed, v: Validators) -> Result:
     """
     usage = _usage(obs)
     if usage is None:
-        return _no_usage(obs)
+        return _usage_missing(obs)
     if "prompt_tokens" in usage or "completion_tokens" in usage:
         parts = ("prompt_tokens", "completion_tokens")
     elif "input_tokens" in usage or "output_tokens" in usage:

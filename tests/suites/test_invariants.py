@@ -117,8 +117,15 @@ def test_usage_total(judge: Judge, contracts: ContractSet) -> None:
     embeddings["usage"]["total_tokens"] += 7
     assert judge("usage_total", req, embeddings)[0] is FAIL
     del body["usage"]
+    outcome, message = judge("usage_total", req, body)  # OpenAI always sends it; relays bill by it
+    assert outcome is FAIL and "no usage" in message
     outcome, message = judge("usage_total", {**req, "stream": True}, body)
-    assert outcome is INCONCLUSIVE and "include_usage" in message
+    assert outcome is SKIP and "include_usage" in message
+    asked = {**req, "stream": True, "stream_options": {"include_usage": True}}
+    outcome, message = judge("usage_total", asked, body)  # sse.usage_chunk fails it, once
+    assert outcome is INCONCLUSIVE and "sse.usage_chunk" in message
+    del embeddings["usage"]
+    assert judge("usage_total", req, embeddings)[0] is FAIL
 
 
 def test_max_tokens_respected(judge: Judge, contracts: ContractSet) -> None:
