@@ -13,8 +13,9 @@ import click
 from rich.console import Console
 
 from contracts.model import ContractSet
-from relaykit.console import print_plan, print_summary, progress_line
+from relaykit.console import print_discovery, print_plan, print_summary, progress_line
 from relaykit.options import contract_set, contracts_option, warn_shadowed
+from suites.discovery import Discovery
 from suites.findings import Finding, Outcome
 from suites.plan import make_plan, selected
 from suites.profile import Budget, Limits, Profile, ProfileError, load_profile
@@ -102,6 +103,13 @@ def target_url(contracts: ContractSet, url: str | None, key: str) -> Iterator[st
     type=click.Path(exists=True),
     help="A previous run (record.json or its directory): print what changed.",
 )
+@click.option(
+    "--discovery/--no-discovery",
+    default=True,
+    show_default=True,
+    help="First ask the relay, for free, which models and routes it offers (a dry run with "
+    "--no-discovery sends nothing at all).",
+)
 @contracts_option
 def check(
     base_url: str | None,
@@ -114,6 +122,7 @@ def check(
     run_name: str | None,
     fail_on: tuple[str, ...],
     baseline: str | None,
+    discovery: bool,
     contract_dirs: tuple[str, ...],
 ) -> None:
     """Check a relay against the contracts; without --base-url, check the embedded mock.
@@ -130,17 +139,20 @@ def check(
         raise click.BadParameter(
             f"no family or operation {', '.join(unknown)}", param_hint="--only"
         )
-    plan = make_plan(contracts, profile, only, property_examples)
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     target = url or "the embedded mock"
-    if dry_run:
-        print_plan(console, plan, target)
-        return
     key = profile.api_key()
-    if url is not None and key is None:
+    if url is not None and key is None and not dry_run:
         raise click.UsageError(
             f"set the relay's key in ${profile.key_env} (never on the command line)"
         )
+    learned = None
+    if url is not None and discovery:
+        learned = _discover(console, contracts, profile, url, key, only)
+    plan = make_plan(contracts, profile, only, property_examples, learned)
+    if dry_run:
+        print_plan(console, plan, target)
+        return
     key = key or f"sk-relaykit-embedded-{secrets.token_hex(8)}"
     total = len(selected(contracts, profile, only))
     done = 0
@@ -172,6 +184,27 @@ def check(
         sys.exit(1 if _print_changes(console, before, record) else 0)
     outcomes = frozenset(FAIL_ON[o] for o in fail_on) or frozenset({Outcome.FAIL, Outcome.ERROR})
     sys.exit(1 if record.failed(outcomes) else 0)
+
+
+def _discover(
+    console: Console,
+    contracts: ContractSet,
+    profile: Profile,
+    url: str,
+    key: str | None,
+    only: tuple[str, ...],
+) -> Discovery:
+    """Ask the relay what it offers (free requests, charged to the budget) and say so."""
+    from suites.discovery import discover
+    from suites.transport import Transport
+
+    transport = Transport(url, key, profile.limits, profile.budget, profile.path_map)
+    try:
+        found = discover(contracts, selected(contracts, profile, only), transport)
+    finally:
+        transport.close()
+    print_discovery(console, found)
+    return found
 
 
 class NotWritten(click.ClickException):

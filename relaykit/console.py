@@ -13,6 +13,7 @@ from rich.table import Table
 
 from contracts.model import Operation
 from reports.digest import FAILING, pairs
+from suites.discovery import Discovery
 from suites.findings import Finding, Outcome, combine
 from suites.plan import Plan
 from suites.record import RunRecord
@@ -27,15 +28,53 @@ STYLE = {
 MAX_LISTED = 40
 
 
+def print_discovery(console: Console, found: Discovery) -> None:
+    """What discovery learned: the models the relay lists and the routes it offers."""
+    routes = found.routes.values()
+    offered = sum(1 for v in routes if v.offered is not False)
+    unknown = sum(1 for v in routes if v.offered is None)
+    models = found.models_note
+    if found.models is not None:
+        shown = ", ".join(found.models[:12]) + (" ..." if len(found.models) > 12 else "")
+        models += f": {shown}"
+    console.print(f"Discovery ({found.requests} free requests): {models}")
+    line = f"  routes: {offered} of {len(found.routes)} documented routes offered"
+    if unknown:
+        line += f" ({unknown} could not be told, checked as offered)"
+    console.print(f"{line}; {found.control}")
+
+
 def print_plan(console: Console, plan: Plan, target: str) -> None:
-    """The dry run: every planned check, its cost, and what the budget leaves out."""
-    table = Table(title=f"Plan for {target} (nothing sent)", show_lines=False)
-    for column in ("operation", "check", "requests", "tokens", "paid calls", "skipped because"):
-        table.add_column(column, justify="right" if column in ("requests", "tokens") else "left")
-    for c in plan.checks:
+    """The dry run: every planned check in the order it is sent (most valuable first), the
+    model it uses, its cost, and what the budget or the relay's offer leaves out."""
+    title = f"Plan for {target} (nothing sent but discovery)"
+    if plan.discovery is None:
+        title = f"Plan for {target} (nothing sent)"
+    table = Table(title=title, show_lines=False)
+    columns = (
+        "#",
+        "operation",
+        "check",
+        "model",
+        "requests",
+        "tokens",
+        "paid calls",
+        "skipped because",
+    )
+    for column in columns:
+        table.add_column(
+            column, justify="right" if column in ("#", "requests", "tokens") else "left"
+        )
+    for i, c in enumerate(plan.checks, 1):
+        offer = plan.offers.get(c.operation_id)
+        model = offer.model if offer is not None else ""
+        if offer is not None and offer.note.startswith("subst"):
+            model += f" ({offer.note})"
         table.add_row(
+            str(i),
             c.operation_id,
             c.check_id,
+            model,
             str(c.requests),
             str(c.tokens),
             str(c.paid_calls),
@@ -44,6 +83,9 @@ def print_plan(console: Console, plan: Plan, target: str) -> None:
     console.print(table)
     t = plan.totals()
     b = plan.budget
+    unoffered = sum(1 for o in plan.offers.values() if o.not_offered)
+    if unoffered:
+        console.print(f"{unoffered} of {len(plan.offers)} operations are not offered by the relay.")
     console.print(
         f"{t['checks']} checks would run, {t['skipped']} skipped; they would send "
         f"{t['requests']} requests (budget {b.requests}), about {t['tokens']} tokens "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.model import ContractSet
@@ -28,6 +28,11 @@ class CheckContext:
     validators: Validators
     stream_limits: StreamLimits
     seed: int = 0
+    unoffered: dict[str, str] = field(default_factory=dict)
+    """Operations the relay does not offer (by id, with the reason): nothing that needs one
+    of them (a task from its submit) is sent."""
+    unlisted: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Per operation, documented models the relay does not list: their examples are skipped."""
 
     def finding(
         self,

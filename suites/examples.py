@@ -13,6 +13,7 @@ from suites.findings import Finding, Outcome
 from suites.probes import Probe, example_probes
 from suites.responses import judge_body, judge_status, raise_if_unsupported, send_and_judge
 from suites.task_lists import check_list
+from suites.task_trace import off_contract
 from suites.tasks import follow, fresh_task, submit, task_findings
 
 TERMINAL_INVARIANTS = frozenset(
@@ -33,17 +34,25 @@ def check_examples(ctx: CheckContext, op: Operation) -> list[Finding]:
     if role == "poll":
         return _poll(ctx, op)
     findings: list[Finding] = []
-    for i, probe in enumerate(example_probes(op, ctx.profile)):
+    unlisted = ctx.unlisted.get(op.id, frozenset())
+    sent = 0
+    for probe in example_probes(op, ctx.profile):
+        model = probe.json_body.get("model")
+        if model in unlisted:
+            why = f"model not offered: the relay does not list {model}"
+            findings.append(ctx.finding(op.id, "examples", Outcome.SKIP, why, probe.source))
+            continue
         if probe.missing_params:
             got = fresh_task(ctx, op)
             if isinstance(got, str):
                 findings.append(ctx.finding(op.id, "examples", Outcome.SKIP, got, probe.source))
                 continue
             probe.path_values.update(got[0])
+        first, sent = sent == 0, sent + 1
         if role == "submit":
-            findings += _submit(ctx, op, probe, first=i == 0)
+            findings += _submit(ctx, op, probe, first=first)
         else:
-            findings += send_and_judge(ctx, probe, first=i == 0)
+            findings += send_and_judge(ctx, probe, first=first)
     return findings
 
 
@@ -67,9 +76,12 @@ def _poll(ctx: CheckContext, op: Operation) -> list[Finding]:
     findings = task_findings(op, trace, ctx, source)
     if not trace.observations:
         return findings
-    last = trace.observations[-1]
+    # a poll stopped at a status outside the contract is task_states_legal's finding: the
+    # answer judged here is the last one in the contract's states, if any
+    judged = [o for o in trace.observations if not off_contract(trace, o)]
+    last = judged[-1] if judged else trace.observations[-1]
     probe = Probe(op, source, None, path_values)
     findings += judge_status(ctx, probe, last.exchange)
-    if last.exchange.status == op.response.status:
+    if last.exchange.status == op.response.status and judged:
         findings += judge_body(ctx, probe, last.exchange)
     return findings

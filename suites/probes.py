@@ -102,7 +102,10 @@ def form_parts(form: dict[str, Any]) -> list[tuple[str, Any]]:
     return parts
 
 
-CAPABILITIES = ("chat", "vision", "embeddings", "images", "tts", "stt", "completions")
+CAPABILITIES = (
+    "chat", "vision", "reasoning", "chat-audio", "embeddings", "images", "tts", "stt",
+    "completions",
+)  # fmt: skip
 """Capability names a profile's ``models`` may use besides operation ids and families."""
 
 
@@ -110,7 +113,13 @@ def capability(op: Operation) -> str | None:
     """The capability an operation exercises, for the profile's ``models`` (None: none of
     CAPABILITIES; media-task families are named by their family)."""
     if op.family == "openai-chat":
-        return "vision" if "vision" in op.id else "chat"
+        if "vision" in op.id:
+            return "vision"
+        if "o1_series" in op.id or "reasoning" in op.id:
+            return "reasoning"
+        if "audio" in op.id:
+            return "chat-audio"
+        return "chat"
     if op.family == "claude-native":
         return "chat"
     if op.family == "openai-completions":
@@ -122,17 +131,21 @@ def capability(op: Operation) -> str | None:
     return None
 
 
-def with_models(body: Any, op: Operation, profile: Profile) -> Any:
-    """The body with ``model`` replaced by the profile's model for the operation id, else its
-    capability, else its family; not for an operation selected by its model (gpt-4-all,
-    suno-v3.5...), whose documented model is what makes it that operation."""
-    by_model = any(c.field == "model" for c in op.match)
+def profile_model(op: Operation, profile: Profile) -> str | None:
+    """The model the profile names for the operation id, else its capability, else its family;
+    only the operation id for an operation selected by its model (gpt-4-all, suno-v3.5...),
+    whose documented model is what makes it that operation."""
     model = profile.models.get(op.id)
-    if model is None and not by_model:
+    if model is None and not any(c.field == "model" for c in op.match):
         for key in (capability(op), op.family):
             if key is not None and key in profile.models:
-                model = profile.models[key]
-                break
+                return profile.models[key]
+    return model
+
+
+def with_models(body: Any, op: Operation, profile: Profile) -> Any:
+    """The body with ``model`` replaced by the profile's model for the operation."""
+    model = profile_model(op, profile)
     if model and isinstance(body, dict) and "model" in body:
         return {**body, "model": model}
     return body

@@ -15,6 +15,7 @@ from contracts.model import Operation
 from suites import judges
 from suites.context import CheckContext
 from suites.findings import Finding, Outcome
+from suites.model_choice import refusal
 from suites.probes import Probe
 from suites.streams import StreamRecord, read_sse
 from suites.transport import Exchange
@@ -23,10 +24,11 @@ UNSUPPORTED = frozenset({404, 405, 501})
 
 
 class Unsupported(Exception):
-    """The relay does not serve the operation (404/405/501 to a documented request)."""
+    """The relay does not offer the operation: a 404/405/501 to a documented request (its
+    route), or an answer saying the model does not exist; the message says which."""
 
-    def __init__(self, status: int, exchange: Exchange) -> None:
-        super().__init__(f"unsupported: the relay answered {status} to a documented request")
+    def __init__(self, message: str, exchange: Exchange) -> None:
+        super().__init__(message)
         self.exchange = exchange
 
 
@@ -61,9 +63,18 @@ def _since(sent: float) -> float:
 
 
 def raise_if_unsupported(exchange: Exchange, first: bool) -> None:
-    """Raise Unsupported for a 404/405/501 to the first documented request of an operation."""
-    if first and exchange.status in UNSUPPORTED:
-        raise Unsupported(exchange.status, exchange)
+    """Raise Unsupported when the first documented request of an operation is answered 404,
+    405 or 501 (route not offered) or with a relay's "no such model" (model not offered)."""
+    if not first:
+        return
+    said = refusal(exchange)
+    if said:
+        raise Unsupported(
+            f"model not offered: the relay answered {exchange.status}: {said}", exchange
+        )
+    if exchange.status in UNSUPPORTED:
+        message = f"route not offered: the relay answered {exchange.status} to a documented request"
+        raise Unsupported(message, exchange)
 
 
 def cost_of(op: Operation) -> tuple[int, int]:
@@ -94,6 +105,12 @@ def judge_status(ctx: CheckContext, probe: Probe, exchange: Exchange) -> list[Fi
             ctx.finding(op.id, "response.status", Outcome.ERROR, message, probe.source, exchange)
         ]
     wanted = op.response.status
+    said = refusal(exchange) if exchange.status != wanted else ""
+    if said:  # the model of this request is not offered: nothing the relay did wrong
+        message = f"model not offered: the relay answered {exchange.status}: {said}"
+        return [
+            ctx.finding(op.id, "response.status", Outcome.SKIP, message, probe.source, exchange)
+        ]
     if exchange.status == 429:
         outcome, message = (
             Outcome.INCONCLUSIVE,

@@ -23,6 +23,7 @@ from contracts.validation import Validators
 from suites.context import CheckContext
 from suites.examples import check_examples
 from suites.findings import Finding, Outcome
+from suites.model_choice import with_choices
 from suites.negative import check_negative
 from suites.plan import Plan, PlannedCheck, in_run_order
 from suites.profile import Profile
@@ -76,13 +77,18 @@ class RunSession:
         """Run the planned checks of one operation (in this thread); never raises."""
         self.collector.current.op = op
         try:
-            return check_operation(self.ctx, op, planned, self.property_examples)
+            findings = check_operation(self.ctx, op, planned, self.property_examples)
         finally:
             self.collector.current.op = None
+        return findings
 
-    def operation_info(self, op: Operation, take: bool = False) -> OperationInfo:
-        """What the record keeps of an operation: where it is, its latencies, its fields;
-        ``take`` clears what was collected so far (the plugin reports it item by item)."""
+    def operation_info(
+        self, op: Operation, take: bool = False, plan: Plan | None = None
+    ) -> OperationInfo:
+        """What the record keeps of an operation: where it is, its latencies, its fields,
+        whether the relay offers it and with which model; ``take`` clears what was collected
+        so far (the plugin reports it item by item)."""
+        offer = plan.offers.get(op.id) if plan is not None else None
         info = OperationInfo(
             op.family,
             op.method,
@@ -90,6 +96,9 @@ class RunSession:
             op.summary,
             list(self.collector.latency.get(op.id, [])),
             sorted(self.collector.fields.get(op.id, set())),
+            offered=self.ctx.unoffered.get(op.id, ""),
+            model=offer.model if offer else "",
+            model_note=offer.note if offer else "",
         )
         if take:
             self.collector.latency.pop(op.id, None)
@@ -126,7 +135,16 @@ def run(
     run_info: dict[str, Any] | None = None,
 ) -> RunRecord:
     """Execute every planned check; the record holds a finding for each (op, check) at least."""
-    session = RunSession(contracts, profile, base_url, key, seed, property_examples)
+    session = RunSession(
+        contracts, with_choices(profile, plan.offers), base_url, key, seed, property_examples
+    )
+    if plan.discovery is not None:  # what discovery sent counts against the same budget
+        session.transport.spend.charge(plan.discovery.requests)
+    for op_id, offer in plan.offers.items():
+        if offer.not_offered:
+            session.ctx.unoffered[op_id] = offer.not_offered
+        if offer.unlisted:
+            session.ctx.unlisted[op_id] = offer.unlisted
     by_op: dict[str, list[PlannedCheck]] = {}
     for planned in plan.checks:
         by_op.setdefault(planned.operation_id, []).append(planned)
@@ -149,8 +167,10 @@ def run(
     record = RunRecord(
         run=session.run_info(run_info), budget=budget_of(profile), tool=tool_version()
     )
+    if plan.discovery is not None:
+        record.discovery = plan.discovery.to_json()
     for op_id in by_op:
-        record.operations[op_id] = session.operation_info(contracts.get(op_id))
+        record.operations[op_id] = session.operation_info(contracts.get(op_id), plan=plan)
         record.findings += results.get(op_id, [])
     record.spent = session.transport.spend.to_json()
     return record
@@ -169,6 +189,7 @@ def check_operation(
         try:
             findings += _run_check(ctx, op, check.check_id, property_examples)
         except Unsupported as exc:
+            ctx.unoffered.setdefault(op.id, str(exc))  # what needs its tasks is not sent
             findings.append(
                 ctx.finding(op.id, check.check_id, Outcome.SKIP, str(exc), "", exc.exchange)
             )

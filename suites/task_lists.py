@@ -14,7 +14,7 @@ from contracts.model import Operation
 from suites.context import CheckContext
 from suites.findings import Finding, Outcome
 from suites.probes import example_probes
-from suites.task_trace import feeders, follow, poll_of, start_trace, submit, task_block
+from suites.task_trace import follow, offered_feeder, poll_of, start_trace, submit, task_block
 from suites.tasks import unknown_state
 
 
@@ -95,10 +95,9 @@ def _fresh_for_list(
 ) -> tuple[str | None, str]:
     """A fresh task of a submit feeding the list's poll; followed to its end when the list
     example filters on the state (a page of SUCCESS tasks). (id, "") or (None, why)."""
-    candidates = feeders(ctx.contracts, op)
-    if not candidates:
-        return None, f"no submit operation makes a task {op.id} lists"
-    feeder = candidates[0]
+    feeder = offered_feeder(ctx, op)
+    if isinstance(feeder, str):
+        return None, feeder
     exchange, task_id = submit(ctx, feeder)
     if task_id is None:
         return None, f"the submit {feeder.id} gave no task id ({exchange.error or exchange.status})"

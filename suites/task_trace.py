@@ -386,14 +386,29 @@ def id_param_of(op: Operation, poll: Operation) -> str | None:
     return missing[0] if len(missing) == 1 else None
 
 
+def offered_feeder(ctx: CheckContext, op: Operation) -> Operation | str:
+    """The best submit that makes a task for ``op`` among those the relay offers, or why
+    there is none."""
+    candidates = feeders(ctx.contracts, op)
+    if not candidates:
+        return f"no submit operation makes a task for {op.id}"
+    offered = [c for c in candidates if c.id not in ctx.unoffered]
+    if not offered:
+        first = candidates[0].id
+        return (
+            f"not checkable: it needs a task from {first}, which the relay does not offer "
+            f"({ctx.unoffered[first]})"
+        )
+    return offered[0]
+
+
 def fresh_task(ctx: CheckContext, op: Operation) -> tuple[dict[str, str], TaskTrace] | str:
     """Path values carrying a task submitted for ``op``, and its trace: a poll's task followed
     to its end, a cancel's not polled, others' (extend, download, image-seed) followed and
     required to succeed. A reason string when no such task can be had."""
-    candidates = feeders(ctx.contracts, op)
-    if not candidates:
-        return f"no submit operation makes a task for {op.id}"
-    feeder = candidates[0]
+    feeder = offered_feeder(ctx, op)
+    if isinstance(feeder, str):
+        return feeder
     poll = poll_of(ctx.contracts, feeder)
     param = id_param_of(op, poll)
     if param is None:

@@ -48,12 +48,28 @@ def counting_relay() -> Iterator[str]:
 def test_dry_run_prints_the_plan_and_sends_nothing(counting_relay: str, tmp_path: Path) -> None:
     HITS.clear()
     done = relaykit(
-        "check", "--base-url", counting_relay, "--dry-run", "--only", "openai-chat",
-        env={"RELAYKIT_API_KEY": KEY}, cwd=tmp_path,
+        "check", "--base-url", counting_relay, "--dry-run", "--no-discovery",
+        "--only", "openai-chat", env={"RELAYKIT_API_KEY": KEY}, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "openai.chat.completions.stream" in done.stdout and "checks would run" in done.stdout
     assert HITS == []
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_dry_run_sends_only_discovery(counting_relay: str, tmp_path: Path) -> None:
+    """Discovery asks for the model list and probes each route once, with an empty body: free
+    requests that show what the relay offers (here: nothing, every path is a 404)."""
+    HITS.clear()
+    done = relaykit(
+        "check", "--base-url", counting_relay, "--dry-run", "--only", "openai-chat",
+        env={"RELAYKIT_API_KEY": KEY}, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Discovery (" in done.stdout and "route not offered" in done.stdout
+    routes = {"/v1/chat/completions"}  # every openai-chat operation lives on one route
+    probed = [h for h in HITS if not h.startswith("/v1/relaykit-no-such-route-")]
+    assert sorted(probed) == sorted(["/v1/models", *routes]), HITS
     assert not (tmp_path / "reports").exists()
 
 
@@ -83,7 +99,8 @@ def test_an_unsupported_relay_is_skipped_not_failed(counting_relay: str, tmp_pat
     assert done.returncode == 0, done.stdout + done.stderr
     record = json.loads((tmp_path / "latest" / "record.json").read_text(encoding="utf-8"))
     assert record["summary"]["fail"] == 0 and record["summary"]["pass"] == 0
-    assert all("unsupported" in f["message"] for f in record["findings"])
+    assert all(f["message"].startswith("route not offered") for f in record["findings"])
+    assert record["operations"]["openai.models.list"]["offered"].startswith("route not offered")
 
 
 def test_check_against_the_embedded_mock_conforms(tmp_path: Path) -> None:

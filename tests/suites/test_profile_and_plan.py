@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from contracts.model import ContractSet
-from suites.plan import make_plan, selected
+from suites.plan import CORE, make_plan, selected
 from suites.profile import Budget, Profile, ProfileError, load_profile, profile_from_dict
 
 PROFILE = """
@@ -68,7 +68,7 @@ def test_plan_respects_every_cap(contracts: ContractSet) -> None:
     assert reasons <= {"budget: requests", "budget: tokens", "budget: paid media calls"}
 
 
-def test_free_checks_come_first_and_media_needs_permission(contracts: ContractSet) -> None:
+def test_the_core_comes_first_and_media_needs_permission(contracts: ContractSet) -> None:
     plan = make_plan(contracts, Profile(include=("midjourney",), budget=Budget(paid_media_calls=0)))
     imagine = [c for c in plan.checks if c.operation_id == "mj.submit.imagine"]
     assert {c.check_id: bool(c.skip) for c in imagine} == {"negative": False, "examples": True}
@@ -80,7 +80,10 @@ def test_free_checks_come_first_and_media_needs_permission(contracts: ContractSe
         "examples": True,
         "property": True,
     }
-    assert plan.checks[0].check_id == "negative"
+    everything = make_plan(contracts, Profile())
+    assert [(c.operation_id, c.check_id) for c in everything.checks[: len(CORE)]] == [
+        (op_id, "examples") for op_id in CORE
+    ]
 
 
 def test_a_generous_budget_skips_nothing(contracts: ContractSet) -> None:
