@@ -82,7 +82,8 @@ class Validators:
         if validator.is_valid(instance):
             return []
         found: list[Problem] = []
-        for err in validator.iter_errors(instance):
+        for found_err in validator.iter_errors(instance):
+            err = closest(found_err)
             path = tuple(err.instance_path)
             required = isinstance(err.kind, jsonschema_rs.ValidationErrorKind.Required)
             missing = getattr(err.kind, "property", None) if required else None
@@ -106,6 +107,25 @@ class Validators:
     def is_valid(self, schema: Any, instance: Any) -> bool:
         """True when ``instance`` satisfies ``schema``."""
         return bool(self.compile(schema).is_valid(instance))
+
+
+_ALTERNATIVES = (
+    jsonschema_rs.ValidationErrorKind.AnyOf,
+    jsonschema_rs.ValidationErrorKind.OneOfNotValid,
+)
+
+
+def closest(err: Any) -> Any:
+    """For "valid under none of the alternatives", the error of the alternative that came
+    closest (fewest errors, then the deepest), followed down: ``usage: null is not of type
+    "object"`` says more than the whole body "is not valid under any of the schemas"."""
+    for _ in range(16):
+        branches = [b for b in (getattr(err.kind, "context", None) or []) if b]
+        if not isinstance(err.kind, _ALTERNATIVES) or not branches:
+            return err
+        best = min(branches, key=lambda b: (len(b), -max(len(e.instance_path) for e in b)))
+        err = max(best, key=lambda e: len(e.instance_path))
+    return err
 
 
 def _short(message: str, limit: int = 300) -> str:

@@ -141,3 +141,34 @@ def test_a_run_that_would_leak_a_key_is_not_written(tmp_path: Path) -> None:
         )
     assert result.exit_code == 2 and "the run was not written" in result.output
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def _no_done(path: str, block: str) -> list[str]:
+    return [] if block.strip() == "data: [DONE]" else [block]
+
+
+def test_no_profile_checks_the_chat_core_first(tmp_path: Path) -> None:
+    """With the default budget and nothing but a URL, the chat stream is among the first
+    checks: a relay that drops ``data: [DONE]`` fails the run (the free negatives of 119
+    operations once used the whole request budget first, and such a run exited 0)."""
+    from contracts import default_contracts
+    from mockserver import MockConfig, create_app
+    from tests.suites.broken_relay import GOOD_KEY, Breakage, BrokenRelay
+
+    mock = create_app(
+        default_contracts(), MockConfig(api_keys=frozenset({GOOD_KEY}), ttfe=0, interval=0)
+    )
+    with (
+        serve_in_thread(mock) as upstream,
+        serve_in_thread(BrokenRelay(upstream, Breakage(event=_no_done))) as url,
+    ):
+        done = relaykit(
+            "check", "--base-url", url, "--report-dir", str(tmp_path), "--name", "nodone",
+            env={"RELAYKIT_API_KEY": GOOD_KEY},
+        )  # fmt: skip
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    record = json.loads((tmp_path / "nodone" / "record.json").read_text(encoding="utf-8"))
+    verdicts = {(f["operation_id"], f["check_id"]): f["outcome"] for f in record["findings"]}
+    assert verdicts[("openai.chat.completions.stream", "sse.terminator")] == "fail"
+    assert record["spent"]["tokens"] > 0
+    assert "Traceback" not in done.stderr
