@@ -16,7 +16,7 @@ from __future__ import annotations
 from enum import StrEnum
 from types import MappingProxyType
 
-from suites.findings import Finding
+from suites.findings import Finding, Outcome
 
 
 class Severity(StrEnum):
@@ -111,3 +111,16 @@ def severity_of(finding: Finding) -> Severity:
 def counts_for_exit(finding: Finding, strict: bool) -> bool:
     """True when this failed finding fails the run: breaks-clients always, deviates if strict."""
     return strict or severity_of(finding) is Severity.BREAKS_CLIENTS
+
+
+def counts_against(finding: Finding, strict: bool) -> bool:
+    """True when this finding fails the run (and its operation is not conformant): an error; a
+    failure that counts for the exit and is not the consequence of another failure on the same
+    request (the root is counted instead, once)."""
+    if finding.outcome is Outcome.ERROR:
+        return True
+    return (
+        finding.outcome is Outcome.FAIL
+        and not finding.consequence_of
+        and counts_for_exit(finding, strict)
+    )
