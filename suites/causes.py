@@ -220,6 +220,8 @@ class Cause:
     requests: int = 0
     also_fails: list[str] = field(default_factory=list)
     """Checks its findings also fail on the same answers, as consequences of this one."""
+    members: list[Finding] = field(default_factory=list, repr=False)
+    """Its findings, and the consequences folded into it (not written to the record)."""
 
     @property
     def message(self) -> str:
@@ -290,6 +292,7 @@ def group_causes(
             (f.check_id, f.outcome, severity, k), Cause(f.check_id, f.outcome, severity, k, f)
         )
         cause.requests += 1
+        cause.members.append(f)
         if f.operation_id not in cause.operations:
             cause.operations.append(f.operation_id)
         owner[id(f)] = cause
@@ -306,8 +309,11 @@ def group_causes(
             top = root_of[id(top)]
         if id(top) not in owner:  # a loop of marks: nothing to fold into, it stands alone
             own(f)
-        elif f.check_id not in owner[id(top)].also_fails:
-            owner[id(top)].also_fails.append(f.check_id)
+        else:
+            root = owner[id(top)]
+            root.members.append(f)
+            if f.check_id not in root.also_fails:
+                root.also_fails.append(f.check_id)
     order = {id(c): i for i, c in enumerate(causes.values())}
     return sorted(
         causes.values(),

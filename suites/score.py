@@ -7,9 +7,10 @@ Per family and overall:
 - **offered**: documented operations the record describes with ``offered == ""`` (an operation
   on a route or with a model the relay does not offer is not offered);
 - **checked**: offered operations where at least one check ran (not all skipped);
-- **conformant**: checked operations with no finding that fails the run by default (no error,
-  no breaks-clients failure that is not a consequence: ``severity.counts_against``);
-- **strict**: checked operations with no error and no failure of either severity.
+- **conformant**: checked operations where a check passed and no finding fails the run by
+  default (no error, no breaks-clients failure that is not a consequence:
+  ``severity.counts_against``); an operation whose checks were all inconclusive is not;
+- **strict**: conformant operations with no failure of either severity.
 
 Conformance is counted out of the *offered* operations: an offered operation the run could not
 check (budget, deadline) is not conformant, it is unknown, and the caveats say so.
@@ -127,8 +128,9 @@ def score(
         if not any(f.outcome is not Outcome.SKIP for f in found):
             continue
         s.checked += 1
-        s.conformant += not any(counts_against(f, strict=False) for f in found)
-        s.strict += not any(counts_against(f, strict=True) for f in found)
+        if any(f.outcome is Outcome.PASS for f in found):  # only a pass shows conformance
+            s.conformant += not any(counts_against(f, strict=False) for f in found)
+            s.strict += not any(counts_against(f, strict=True) for f in found)
     for family, n in (documented or {}).items():
         s = families.setdefault(family, Score())
         s.documented = max(s.documented, n)

@@ -13,11 +13,11 @@ def op(family: str, offered: str = "") -> OperationInfo:
 
 def scored_record() -> RunRecord:
     """Family a: one route not offered, one offered but never checked (budget), one that only
-    deviates, one that breaks clients; family b: one clean, one that errored; family c: five
+    deviates, one that breaks clients; family b: one clean, one that errored, one only inconclusive; family c: five
     documented operations the run never reached."""
     f = Finding
     return RunRecord(
-        run={"name": "scored", "documented": {"a": 6, "b": 2, "c": 5}},
+        run={"name": "scored", "documented": {"a": 6, "b": 3, "c": 5}},
         operations={
             "a.gone": op("a", "route not offered: POST /v1/gone answered 404"),
             "a.budget": op("a"),
@@ -25,6 +25,7 @@ def scored_record() -> RunRecord:
             "a.breaks": op("a"),
             "b.clean": op("b"),
             "b.error": op("b"),
+            "b.unsure": op("b"),
         },
         findings=[
             f("a.gone", "examples", Outcome.SKIP, "route not offered"),
@@ -35,6 +36,7 @@ def scored_record() -> RunRecord:
             f("a.breaks", "auth.no_key", Outcome.PASS, "401"),
             f("b.clean", "response.status", Outcome.PASS, "200"),
             f("b.clean", "invariant.usage_total", Outcome.INCONCLUSIVE, "no usage"),
+            f("b.unsure", "invariant.task_reaches_terminal", Outcome.INCONCLUSIVE, "after 300 s"),
             f("b.error", "response.status", Outcome.ERROR, "no answer: ReadTimeout"),
             f("c.stray", "response.status", Outcome.FAIL, "not in the operations map"),
         ],
@@ -45,18 +47,18 @@ def test_score_per_family_and_overall() -> None:
     s = scored_record().score()
     assert s.families == {
         "a": Score(documented=6, offered=3, checked=2, conformant=1, strict=0),
-        "b": Score(documented=2, offered=2, checked=2, conformant=1, strict=1),
+        "b": Score(documented=3, offered=3, checked=3, conformant=1, strict=1),
         "c": Score(documented=5),
     }
-    assert s.overall == Score(documented=13, offered=5, checked=4, conformant=2, strict=1)
-    assert s.overall.percent == 40
+    assert s.overall == Score(documented=14, offered=6, checked=5, conformant=2, strict=1)
+    assert s.overall.percent == 33
 
 
 def test_the_line_and_its_caveats_say_plainly_how_much_was_checked() -> None:
     overall = scored_record().score().overall
-    assert overall.line() == "offered 5 of 13 operations, checked 4, conformant 2 of 5 (40%)"
+    assert overall.line() == "offered 6 of 14 operations, checked 5, conformant 2 of 6 (33%)"
     assert overall.caveats() == [
-        "This run checked little: 4 of 13 documented operations; it says nothing about the rest.",
+        "This run checked little: 5 of 14 documented operations; it says nothing about the rest.",
         "1 offered operation(s) were not checked (every check skipped: budget, deadline...); "
         "they are not counted conformant.",
         "1 of the conformant operations deviate (they count with --strict).",
@@ -85,7 +87,7 @@ def test_a_consequence_is_counted_through_its_root_only() -> None:
 def test_the_record_writes_the_score_and_reads_it_back() -> None:
     record = scored_record()
     data = record.to_json()
-    assert data["score"]["offered"] == 5 and data["score"]["families"]["c"]["documented"] == 5
+    assert data["score"]["offered"] == 6 and data["score"]["families"]["c"]["documented"] == 5
     assert RunScore.from_json(data["score"]) == record.score()
     assert RunRecord.from_json(data).score() == record.score()
 
@@ -93,5 +95,5 @@ def test_the_record_writes_the_score_and_reads_it_back() -> None:
 def test_without_documented_counts_the_operations_map_is_the_scope() -> None:
     record = scored_record()
     record.run = {"name": "old record"}
-    assert record.score().overall.documented == 6
+    assert record.score().overall.documented == 7
     assert documented_counts(["a", "a", "b"]) == {"a": 2, "b": 1}
