@@ -13,8 +13,8 @@ def op(family: str, offered: str = "") -> OperationInfo:
 
 def scored_record() -> RunRecord:
     """Family a: one route not offered, one offered but never checked (budget), one that only
-    deviates, one that breaks clients; family b: one clean, one that errored, one only inconclusive; family c: five
-    documented operations the run never reached."""
+    deviates, one that breaks clients; family b: one clean, one that errored, one only
+    inconclusive; family c: five documented operations the run never reached."""
     f = Finding
     return RunRecord(
         run={"name": "scored", "documented": {"a": 6, "b": 3, "c": 5}},
