@@ -281,7 +281,10 @@ def group_causes(
     root (followed down a chain: an HTML page fails content type, then schema, then invariants)."""
     models = tuple(models)
     failing = [f for f in findings if f.outcome in FAILING]
-    root_of = {id(c): r for c in failing if (r := _root(c, failing)) is not None}
+    by_check: dict[tuple[str, str], list[Finding]] = {}
+    for f in failing:
+        by_check.setdefault((f.operation_id, f.check_id), []).append(f)
+    root_of = {id(c): r for c in failing if (r := _root(c, by_check)) is not None}
     causes: dict[tuple[str, Outcome, Severity, str], Cause] = {}
     owner: dict[int, Cause] = {}
 
@@ -321,19 +324,17 @@ def group_causes(
     )
 
 
-def _root(finding: Finding, failing: list[Finding]) -> Finding | None:
+def _root(finding: Finding, by_check: dict[tuple[str, str], list[Finding]]) -> Finding | None:
     """The failure a marked consequence follows from, on the same request; None if unmarked
-    or if the root is not among ``failing`` (the failure then stands as its own cause)."""
+    or if the root is not among the failures (the failure then stands as its own cause)."""
     if not finding.consequence_of or finding.outcome is not Outcome.FAIL:
         return None
+    candidates = by_check.get((finding.operation_id, finding.consequence_of), [])
     return next(
         (
             r
-            for r in failing
-            if r is not finding
-            and r.outcome is Outcome.FAIL
-            and r.check_id == finding.consequence_of
-            and same_request(finding, r)
+            for r in candidates
+            if r is not finding and r.outcome is Outcome.FAIL and same_request(finding, r)
         ),
         None,
     )
