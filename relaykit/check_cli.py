@@ -20,6 +20,7 @@ from suites.findings import Finding, Outcome
 from suites.plan import make_plan, selected
 from suites.profile import Budget, Limits, Profile, ProfileError, load_profile
 from suites.record import RunRecord
+from suites.score import documented_counts
 
 EMBEDDED_LIMITS = Limits(
     rps=0, timeout=30, retries=1, stream_seconds=30, stream_stall=10, task_seconds=60,
@@ -99,6 +100,11 @@ def target_url(contracts: ContractSet, url: str | None, key: str) -> Iterator[st
     help="Outcomes that make the exit code 1 (default: fail and error; repeatable).",
 )
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="Failures of deviates checks fail the run too (default: only breaks-clients ones).",
+)
+@click.option(
     "--baseline",
     type=click.Path(exists=True),
     help="A previous run (record.json or its directory): print what changed.",
@@ -121,6 +127,7 @@ def check(
     report_dir: str,
     run_name: str | None,
     fail_on: tuple[str, ...],
+    strict: bool,
     baseline: str | None,
     discovery: bool,
     contract_dirs: tuple[str, ...],
@@ -128,7 +135,8 @@ def check(
     """Check a relay against the contracts; without --base-url, check the embedded mock.
 
     The key is read from RELAYKIT_API_KEY (or the variable the profile names), never from
-    the command line. Exit code 0 when nothing failed or errored (see --fail-on), 1 otherwise.
+    the command line. Exit code 1 when a breaks-clients check failed (any check with --strict)
+    or a check errored (see --fail-on), 0 otherwise.
     """
     contracts = contract_set(contract_dirs)
     profile, url = load_target(profile_path, base_url)
@@ -154,7 +162,8 @@ def check(
         print_plan(console, plan, target)
         return
     key = key or f"sk-relaykit-embedded-{secrets.token_hex(8)}"
-    total = len(selected(contracts, profile, only))
+    scope = selected(contracts, profile, only)
+    total = len(scope)
     done = 0
 
     def progress(op: object, found: list[Finding]) -> None:
@@ -172,9 +181,10 @@ def check(
             contracts, profile, plan, live, key, seed=seed, property_examples=property_examples,
             progress=progress,
             run_info={"name": run_name, "target": "embedded mock" if url is None else "relay",
-                      "only": list(only), "property_examples": property_examples},
+                      "only": list(only), "property_examples": property_examples,
+                      "documented": documented_counts(op.family for op in scope)},
         )  # fmt: skip
-    print_summary(console, record)
+    print_summary(console, record, strict)
     written = _write(record, Path(report_dir), run_name, key)
     console.print(
         f"Reports in {written.parent}/: record.json (the run record), junit.xml, "
@@ -183,7 +193,7 @@ def check(
     if before is not None:  # a baseline gates on what got worse, not on what already failed
         sys.exit(1 if _print_changes(console, before, record) else 0)
     outcomes = frozenset(FAIL_ON[o] for o in fail_on) or frozenset({Outcome.FAIL, Outcome.ERROR})
-    sys.exit(1 if record.failed(outcomes) else 0)
+    sys.exit(1 if record.failed(outcomes, strict) else 0)
 
 
 def _discover(

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from contracts.model import Operation
 from reports.digest import FAILING, pairs
+from suites.causes import Cause
 from suites.discovery import Discovery
 from suites.findings import Finding, Outcome, combine
 from suites.plan import Plan
@@ -25,7 +26,9 @@ STYLE = {
     Outcome.SKIP: "dim",
     Outcome.INCONCLUSIVE: "yellow",
 }
+LABEL_STYLE = {"breaks-clients": "red", "deviates": "yellow", "error": "magenta"}
 MAX_LISTED = 40
+"""Causes listed; the rest are counted."""
 
 
 def print_discovery(console: Console, found: Discovery) -> None:
@@ -110,8 +113,9 @@ def progress_line(
     )
 
 
-def print_summary(console: Console, record: RunRecord) -> None:
-    """Counts per family and outcome, then the failing checks grouped by check and message."""
+def print_summary(console: Console, record: RunRecord, strict: bool = False) -> None:
+    """Counts per family and outcome, the score, then the failures grouped by cause: what
+    fails the run first (errors, breaks-clients), the most operations first."""
     judged = pairs(record)
     table = Table(title="Summary: one outcome per operation and check")
     table.add_column("family")
@@ -125,22 +129,7 @@ def print_summary(console: Console, record: RunRecord) -> None:
     total = Counter(pair.outcome for pair in judged)
     table.add_row("[b]all[/b]", *(f"[b]{total.get(o, 0)}[/b]" for o in Outcome))
     console.print(table)
-    bad = [pair for pair in judged if pair.outcome in FAILING]
-    groups: dict[tuple[Outcome, str, str], list[str]] = defaultdict(list)
-    for pair in bad:
-        groups[(pair.outcome, pair.check_id, pair.lead.message)].append(pair.operation_id)
-    if bad:
-        console.print(
-            f"[b]{len(bad)} checks failed or errored[/b], grouped by check and message "
-            f"(details per request in the record and report.html):"
-        )
-    for (outcome, check_id, message), ops in list(groups.items())[:MAX_LISTED]:
-        where = ", ".join(ops[:3]) + (f" and {len(ops) - 3} more" if len(ops) > 3 else "")
-        console.print(
-            f"  [{STYLE[outcome]}]{outcome.value}[/] {check_id} on {len(ops)} operation(s) "
-            f"({where}): {message}",
-            highlight=False,
-        )
+    _print_causes(console, record.causes(), sum(p.outcome in FAILING for p in judged), strict)
     skipped = Counter(
         pair.lead.message.split(":")[0] for pair in judged if pair.outcome is Outcome.SKIP
     )
@@ -152,3 +141,36 @@ def print_summary(console: Console, record: RunRecord) -> None:
         f"Spent {spent.get('requests', 0)} requests, {spent.get('tokens', 0)} tokens, "
         f"{spent.get('paid_calls', 0)} paid media calls in {record.run.get('seconds', 0)} s."
     )
+    score = record.score().overall
+    console.print(f"[b]Score:[/b] {score.line()}", highlight=False)
+    for caveat in score.caveats():
+        console.print(f"  {caveat}", highlight=False)
+
+
+def _print_causes(console: Console, causes: list[Cause], failing: int, strict: bool) -> None:
+    """One line per cause: its label, check, how many operations and requests, the lead
+    message, and the checks it also fails on the same answers."""
+    if not causes:
+        return
+    console.print(
+        f"[b]{failing} checks failed or errored, from {len(causes)} cause(s)[/b] "
+        "(what fails the run first, then the most operations; every request in report.html):"
+    )
+    for cause in causes[:MAX_LISTED]:
+        n = len(cause.operations)
+        requests = f", {cause.requests} requests" if cause.requests > n else ""
+        console.print(
+            f"  [{LABEL_STYLE[cause.label]}]{cause.label}[/] {cause.check_id} on {n} "
+            f"operation(s) ({cause.where()}){requests}: {cause.message}",
+            highlight=False,
+        )
+        if cause.also_fails:
+            console.print(f"      {cause.also_line()}", highlight=False)
+    if len(causes) > MAX_LISTED:
+        console.print(f"  ... and {len(causes) - MAX_LISTED} more causes (see summary.md)")
+    deviating = sum(1 for c in causes if not c.counts)
+    if deviating and not strict:
+        console.print(
+            f"{deviating} cause(s) only deviate: they do not fail the run (--strict counts them).",
+            highlight=False,
+        )

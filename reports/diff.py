@@ -1,4 +1,5 @@
-"""What changed between two runs: new failures (the CI gate), fixes, skips, latency, schema drift.
+"""What changed between two runs: new failures (the CI gate), fixes, skips, the conformance score
+(overall and per family), latency, schema drift.
 
 Pairs are (operation, check) verdicts, the worst outcome of each pair's findings. Latency compares
 the p50 and p95 of each operation's request seconds; a regression must pass both the fractional
@@ -19,6 +20,7 @@ from reports.markdown import code, escape
 from reports.rundir import load
 from suites.findings import Outcome
 from suites.record import RunRecord
+from suites.score import Score
 
 QUANTILES = (("p50", 0.5), ("p95", 0.95))
 MD_ROWS = 100
@@ -57,6 +59,34 @@ class Drift:
     disappeared: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ScoreChange:
+    """The score of the run (``family`` ``all``) or of one family, before and after."""
+
+    family: str
+    before: dict[str, int]
+    after: dict[str, int]
+
+    @property
+    def moved(self) -> bool:
+        """True when any count changed."""
+        return self.before != self.after
+
+    def text(self) -> str:
+        """``offered 2 -> 3, conformant 2 -> 1 (of 3)``: the counts that changed."""
+        parts = []
+        for name in SCORE_FIELDS:
+            old, new = self.before.get(name, 0), self.after.get(name, 0)
+            if old != new:
+                of = f" (of {self.after.get('offered', 0)})" if name == "conformant" else ""
+                parts.append(f"{name} {old} -> {new}{of}")
+        return ", ".join(parts) or "unchanged"
+
+
+SCORE_FIELDS = ("documented", "offered", "checked", "conformant", "strict")
+ALL = "all"
+
+
 @dataclass(slots=True)
 class Diff:
     """Everything that changed from ``baseline`` to ``current``."""
@@ -72,6 +102,8 @@ class Diff:
     other_changes: list[Change] = field(default_factory=list)
     latency: list[LatencyChange] = field(default_factory=list)
     drift: list[Drift] = field(default_factory=list)
+    score: list[ScoreChange] = field(default_factory=list)
+    """The run's score first (family ``all``, always), then each family whose score moved."""
 
     @property
     def has_regressions(self) -> bool:
@@ -88,6 +120,7 @@ class Diff:
             or self.other_changes
             or self.latency
             or self.drift
+            or any(s.moved for s in self.score)
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -122,7 +155,23 @@ def diff(
             )
     result.latency = _latency(baseline, current, latency_threshold, min_latency_ms)
     result.drift = _drift(baseline, current)
+    result.score = _score(baseline, current)
     return result
+
+
+def _score(baseline: RunRecord, current: RunRecord) -> list[ScoreChange]:
+    before, after = baseline.score(), current.score()
+    changes = [ScoreChange(ALL, asdict(before.overall), asdict(after.overall))]
+    for family in sorted(set(before.families) | set(after.families)):
+        old = asdict(before.families.get(family, Score()))
+        new = asdict(after.families.get(family, Score()))
+        if old != new:
+            changes.append(ScoreChange(family, old, new))
+    return changes
+
+
+def _score_line(counts: dict[str, int]) -> str:
+    return Score(**{k: counts.get(k, 0) for k in SCORE_FIELDS}).line()
 
 
 def _classify(result: Diff, old: Pair | None, now: Pair) -> None:
@@ -188,6 +237,13 @@ def _drift(baseline: RunRecord, current: RunRecord) -> list[Drift]:
 def render_text(d: Diff) -> str:
     """The diff for a terminal or a CI log."""
     lines = [f"relaykit diff: {d.baseline} -> {d.current}"]
+    for change in d.score[:1]:
+        lines.append(f"score before: {_score_line(change.before)}")
+        lines.append(f"score after:  {_score_line(change.after)}")
+    families = d.score[1:]
+    if families:
+        lines.append(f"score per family ({len(families)} changed):")
+        lines += [f"  {s.family}: {s.text()}" for s in families]
     for title, changes in _sections(d):
         lines.append(f"{title} ({len(changes)}):")
         for c in changes:
@@ -209,6 +265,14 @@ def render_markdown(d: Diff) -> str:
     """The diff as Markdown (a CI step summary or a pull-request comment)."""
     lines = [f"## relaykit diff: {escape(d.baseline, 120)} → {escape(d.current, 120)}", ""]
     lines += [f"**{escape(_verdict(d))}**", ""]
+    if d.score:
+        lines += ["| score | before | after |", "|---|---|---|"]
+        overall = d.score[0]
+        lines.append(f"| all | {_score_line(overall.before)} | {_score_line(overall.after)} |")
+        for sc in d.score[1:]:
+            before, after = _score_line(sc.before), _score_line(sc.after)
+            lines.append(f"| {code(sc.family)} | {before} | {after} |")
+        lines.append("")
     for title, changes in _sections(d):
         lines += [f"### {title} ({len(changes)})", "", "| | operation | check | message |"]
         lines.append("|---|---|---|---|")

@@ -1,4 +1,5 @@
-"""The run record as one self-contained HTML page: summary, family x check matrix, verdicts, detail.
+"""The run record as one self-contained HTML page: summary and score, the failures grouped by
+cause, family x check matrix, verdicts, detail.
 
 No CDN, no external file: CSS and JS are inline, so the page works offline and as a CI artefact.
 Jinja2 autoescapes everything the record holds. The evidence of a request (request, response,
@@ -27,8 +28,10 @@ from reports.digest import (
     pairs,
     run_title,
 )
-from suites.findings import SEVERITY, Finding, combine
+from suites.causes import Cause
+from suites.findings import SEVERITY, Finding, Outcome, combine
 from suites.record import RunRecord
+from suites.severity import severity_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEXT_CAP = 4000
@@ -78,21 +81,40 @@ def render(record: RunRecord) -> str:
     """The whole report as one HTML document."""
     all_pairs = pairs(record)
     pool = _Pool()
-    rows = [_row(i, pair, pool) for i, pair in enumerate(_ordered(all_pairs))]
+    ordered = _ordered(all_pairs)
+    rows = [_row(i, pair, pool) for i, pair in enumerate(ordered)]
+    row_of = {(p.operation_id, p.check_id): i for i, p in enumerate(ordered)}
     families = sorted({p.family for p in all_pairs})
     cfams = sorted({p.check_family for p in all_pairs})
+    score = record.score()
     return _ENV.get_template("report.html.j2").render(
         title=run_title(record),
         info=_info(record),
         outcomes=[o.value for o in OUTCOMES],
         summary=count(p.outcome for p in all_pairs),
         findings=len(record.findings),
+        score=score.overall,
+        family_scores=score.families,
+        causes=[_cause(c, row_of) for c in record.causes()],
         families=families,
         cfams=cfams,
         matrix=_matrix(all_pairs),
         rows=rows,
         evidence=pool.blocks,
     )
+
+
+def _cause(cause: Cause, row_of: dict[tuple[str, str], int]) -> dict[str, Any]:
+    lead = cause.lead
+    return {
+        "label": cause.label,
+        "check": cause.check_id,
+        "operations": cause.operations,
+        "requests": cause.requests,
+        "message": one_line(cause.message, 400),
+        "also": cause.also_line(),
+        "row": row_of.get((lead.operation_id, lead.check_id)),
+    }
 
 
 def _ordered(all_pairs: list[Pair]) -> list[Pair]:
@@ -136,10 +158,25 @@ def _matrix(all_pairs: list[Pair]) -> dict[str, dict[str, dict[str, Any]]]:
     return matrix
 
 
+def _label(pair: Pair) -> str:
+    """What a failing pair's verdict means: its severity, or whose consequence it is."""
+    if pair.outcome is Outcome.ERROR:
+        return "error"
+    if pair.outcome is not Outcome.FAIL:
+        return ""
+    failed = pair.with_outcome(Outcome.FAIL)
+    roots = [f for f in failed if not f.consequence_of]
+    if not roots:
+        return f"consequence of {failed[0].consequence_of}"
+    labels = {severity_of(f).value for f in roots}
+    return "breaks-clients" if "breaks-clients" in labels else "deviates"
+
+
 def _row(index: int, pair: Pair, pool: _Pool) -> dict[str, Any]:
     return {
         "id": index,
         "outcome": pair.outcome.value,
+        "label": _label(pair),
         "operation": pair.operation_id,
         "family": pair.family,
         "cfam": pair.check_family,

@@ -1,8 +1,9 @@
 """The run record as a Markdown summary, fit for ``$GITHUB_STEP_SUMMARY``.
 
-Counts per outcome, a table per operation family, the failing and erroring checks with their
-messages (the first ``MAX_LISTED``), the inconclusive ones, and skips grouped by reason.
-Record text is escaped so that a relay's answer cannot inject Markdown or HTML.
+Counts per outcome, the score (offered, checked, conformant operations), a table per operation
+family, the failures grouped by cause (the first ``MAX_LISTED``; what fails the run first, then
+the most operations), the inconclusive checks, and skips grouped by reason. Record text is
+escaped so that a relay's answer cannot inject Markdown or HTML.
 """
 
 from __future__ import annotations
@@ -11,15 +12,20 @@ import re
 from collections import defaultdict
 
 from reports.digest import FAILING, OUTCOMES, Pair, count, one_line, pairs, run_title
+from suites.causes import Cause
 from suites.findings import Outcome
 from suites.record import RunRecord
+from suites.score import RunScore, Score
 
 MAX_LISTED = 50
-"""Rows of failing (and of inconclusive) checks listed; the rest are counted."""
+"""Rows of causes (and of inconclusive checks) listed; the rest are counted."""
+MAX_OPERATIONS = 5
+"""Operations named per cause; the rest are counted."""
 MAX_SKIP_REASONS = 30
 MAX_SKIP_CHECKS = 8
 """Checks named per skip reason; the rest are counted."""
 ICONS = {"pass": "✅", "fail": "❌", "error": "💥", "skip": "⏭️", "inconclusive": "❔"}
+LABEL_ICONS = {"breaks-clients": "❌", "deviates": "⚠️", "error": "💥"}
 _SPECIAL = re.compile(r"([\\`*_{}\[\]|#!~])")
 
 
@@ -47,12 +53,14 @@ def render(record: RunRecord) -> str:
         + f" — {len(all_pairs)} checks from {len(record.findings)} findings"
     )
     lines.append("")
+    score = record.score()
+    lines += _score_lines(score.overall)
     if not all_pairs:
         lines += ["No check ran.", ""]
         return "\n".join(lines)
-    lines += _family_table(all_pairs)
-    failing = [p for p in all_pairs if p.outcome in FAILING]
-    lines += _listed("Failures and errors", failing)
+    lines += _family_table(all_pairs, score)
+    failing = sum(1 for p in all_pairs if p.outcome in FAILING)
+    lines += _causes(record.causes(), failing)
     lines += _listed(
         "Inconclusive (not a pass)", [p for p in all_pairs if p.outcome is Outcome.INCONCLUSIVE]
     )
@@ -72,18 +80,60 @@ def _run_line(record: RunRecord) -> list[str]:
     return [" · ".join(parts), ""] if parts else []
 
 
-def _family_table(all_pairs: list[Pair]) -> list[str]:
+def _score_lines(score: Score) -> list[str]:
+    lines = [f"**Score:** {score.line()}"]
+    lines += [f"> {escape(caveat)}" for caveat in score.caveats()]
+    return [*lines, ""] if len(lines) == 1 else [lines[0], "", *lines[1:], ""]
+
+
+def _family_table(all_pairs: list[Pair], score: RunScore) -> list[str]:
     by_family: dict[str, list[Pair]] = defaultdict(list)
     for pair in all_pairs:
         by_family[pair.family].append(pair)
     head = [o.value for o in OUTCOMES]
     lines = [
-        "| family | " + " | ".join(head) + " |",
-        "|---|" + "---:|" * len(head),
+        "| family | " + " | ".join(head) + " | offered | conformant |",
+        "|---|" + "---:|" * (len(head) + 2),
     ]
-    for family in sorted(by_family):
-        tally = count(p.outcome for p in by_family[family])
-        lines.append(f"| {escape(family, 80)} | " + " | ".join(str(tally[o]) for o in head) + " |")
+    for family in sorted(set(by_family) | set(score.families)):
+        tally = count(p.outcome for p in by_family.get(family, []))
+        s = score.families.get(family, Score())
+        lines.append(
+            f"| {escape(family, 80)} | "
+            + " | ".join(str(tally[o]) for o in head)
+            + f" | {s.offered} of {s.documented} | {s.conformant} of {s.offered} |"
+        )
+    return [*lines, ""]
+
+
+def _causes(causes: list[Cause], failing: int) -> list[str]:
+    if not causes:
+        return []
+    shown = causes[:MAX_LISTED]
+    heading = f"### Causes ({len(causes)}) of {failing} failed or errored checks"
+    if len(causes) > len(shown):
+        heading += f", first {len(shown)}"
+    lines = [
+        heading,
+        "",
+        "What fails the run first (errors, `breaks-clients`), then the most operations; "
+        "`deviates` counts only with `--strict`.",
+        "",
+        "| | check | operations | message |",
+        "|---|---|---|---|",
+    ]
+    for cause in shown:
+        ops = cause.operations
+        named = ", ".join(code(op) for op in ops[:MAX_OPERATIONS])
+        more = f" and {len(ops) - MAX_OPERATIONS} more" if len(ops) > MAX_OPERATIONS else ""
+        requests = f", {cause.requests} requests" if cause.requests > len(ops) else ""
+        also = f" — {escape(cause.also_line())}" if cause.also_fails else ""
+        lines.append(
+            f"| {LABEL_ICONS[cause.label]} {cause.label} | {code(cause.check_id)} "
+            f"| {len(ops)}{requests}: {named}{more} | {escape(cause.message)}{also} |"
+        )
+    if len(causes) > len(shown):
+        lines.append(f"\n… and {len(causes) - len(shown)} more (see the HTML report).")
     return [*lines, ""]
 
 

@@ -23,6 +23,7 @@ from suites.findings import Finding, Outcome, combine
 from suites.plan import PlannedCheck
 from suites.profile import Budget, Profile, ProfileError, load_profile
 from suites.record import OperationInfo, RunRecord
+from suites.severity import severity_of
 
 # The plugin loads in every pytest run where relaykit is installed: the engine (runner, plan,
 # contracts) is imported only once --relaykit-base-url turns it on.
@@ -158,11 +159,22 @@ def _judge(findings: list[Finding]) -> None:
     verdicts = {check: combine(outcomes) for check, outcomes in per_check.items()}
     bad = [f for f in findings if f.outcome in (Outcome.FAIL, Outcome.ERROR)]
     if bad:
-        lines = [f"{f.outcome.value} {f.check_id} ({f.source}): {f.message}" for f in bad[:20]]
-        pytest.fail("\n".join(lines), pytrace=False)
+        pytest.fail("\n".join(_failure_line(f) for f in bad[:20]), pytrace=False)
     if Outcome.PASS not in verdicts.values():
         reasons = sorted({f"{f.outcome.value}: {f.message}" for f in findings})
         pytest.skip("; ".join(reasons)[:500] or "nothing ran")
+
+
+def _failure_line(f: Finding) -> str:
+    """``fail sse.terminator [breaks-clients] (example:stream): no data: [DONE]``; an item of a
+    deviates check fails too (pytest has no softer verdict) but says so."""
+    if f.outcome is Outcome.ERROR:
+        label = "error"
+    elif f.consequence_of:
+        label = f"consequence of {f.consequence_of}"
+    else:
+        label = severity_of(f).value
+    return f"{f.outcome.value} {f.check_id} [{label}] ({f.source}): {f.message}"
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -206,8 +218,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.stash[_SESSION].close()
     if state is None or hasattr(config, "workerinput"):
         return
+    from suites.plan import selected
     from suites.runner import budget_of, tool_version
+    from suites.score import documented_counts
 
+    only = config.getoption("relaykit_only")
+    scope = selected(state.contracts, _full_profile(config, state), only)
     record = RunRecord(
         run={
             "name": config.getoption("relaykit_run_name"),
@@ -216,6 +232,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "profile": state.profile.name,
             "seed": config.getoption("relaykit_seed"),
             "runner": "pytest",
+            "documented": documented_counts(op.family for op in scope),
         },
         budget=budget_of(_full_profile(config, state)),
         spent=state.spent,

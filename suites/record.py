@@ -12,10 +12,15 @@ Layout (``format`` 1)::
                             "offered": "" or why not, "model", "model_note"}},
      "discovery": {"models": [...], "routes": {...}, "requests": n},
      "findings": [Finding.to_json(), ...],
-     "summary": {"pass": n, "fail": n, "error": n, "skip": n, "inconclusive": n}}
+     "summary": {"pass": n, "fail": n, "error": n, "skip": n, "inconclusive": n},
+     "causes": [Cause.to_json(), ...],
+     "score": {"documented", "offered", "checked", "conformant", "strict", "families": {...}}}
 
 ``summary`` counts one outcome per (operation, check): the worst of that check's findings.
-Everything in a record is already redacted.
+``causes`` (suites/causes.py) and ``score`` (suites/score.py) are derived from the findings and
+operations, like ``summary``: written for readers of the JSON, recomputed when a record is read.
+``run.documented`` (``{family: n}``) is how many operations the contracts document in the run's
+scope. Everything in a record is already redacted.
 """
 
 from __future__ import annotations
@@ -27,7 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from suites.causes import Cause, group_causes
 from suites.findings import Finding, Outcome, combine
+from suites.score import RunScore, score
+from suites.severity import counts_against
 
 FORMAT = 1
 
@@ -77,10 +85,41 @@ class RunRecord:
         return {o.value: counts.get(o, 0) for o in Outcome}
 
     def failed(
-        self, fail_on: frozenset[Outcome] = frozenset({Outcome.FAIL, Outcome.ERROR})
+        self,
+        fail_on: frozenset[Outcome] = frozenset({Outcome.FAIL, Outcome.ERROR}),
+        strict: bool = False,
     ) -> bool:
-        """True when any check ended in an outcome that fails the run."""
-        return any(o in fail_on for o in self.verdicts().values())
+        """True when any (operation, check) ended in an outcome of ``fail_on``; a failed one
+        counts only through a failure of a breaks-clients check (either severity when
+        ``strict``) that is not the consequence of another (suites/severity.py)."""
+        grouped: dict[tuple[str, str], list[Finding]] = {}
+        for f in self.findings:
+            grouped.setdefault((f.operation_id, f.check_id), []).append(f)
+        for found in grouped.values():
+            verdict = combine([f.outcome for f in found])
+            if verdict not in fail_on:
+                continue
+            if verdict is not Outcome.FAIL or any(counts_against(f, strict) for f in found):
+                return True
+        return False
+
+    def models(self) -> list[str]:
+        """The models the run used, each once."""
+        return sorted({info.model for info in self.operations.values() if info.model})
+
+    def causes(self) -> list[Cause]:
+        """The failing findings grouped by cause, the ones that fail the run first."""
+        return group_causes(self.findings, self.models())
+
+    def score(self) -> RunScore:
+        """Offered, checked and conformant operations, per family and overall."""
+        documented = self.run.get("documented")
+        counts = (
+            {str(k): int(v) for k, v in documented.items() if isinstance(v, int)}
+            if isinstance(documented, dict)
+            else {}
+        )
+        return score(self.operations, self.findings, counts)
 
     def to_json(self) -> dict[str, Any]:
         """The record as the JSON file stores it."""
@@ -107,6 +146,8 @@ class RunRecord:
             "discovery": self.discovery,
             "findings": [f.to_json() for f in self.findings],
             "summary": self.summary(),
+            "causes": [c.to_json() for c in self.causes()],
+            "score": self.score().to_json(),
         }
 
     @classmethod

@@ -165,7 +165,9 @@ def _evidence(
     exchange: Exchange,
     record: StreamRecord | None = None,
 ) -> Finding:
-    return ctx.finding(f.operation_id, f.check_id, f.outcome, f.message, source, exchange, record)
+    found = ctx.finding(f.operation_id, f.check_id, f.outcome, f.message, source, exchange, record)
+    found.severity = f.severity  # a judge's own severity survives the evidence
+    return found
 
 
 def fetcher(ctx: CheckContext) -> Any:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from contracts.model import ContractSet, Operation
 from contracts.validation import Validators
+from suites.causes import mark_consequences
 from suites.context import CheckContext
 from suites.examples import check_examples
 from suites.findings import Finding, Outcome
@@ -80,7 +81,7 @@ class RunSession:
             findings = check_operation(self.ctx, op, planned, self.property_examples)
         finally:
             self.collector.current.op = None
-        return findings
+        return mark_consequences(findings)  # one defect that fails two checks is one cause
 
     def operation_info(
         self, op: Operation, take: bool = False, plan: Plan | None = None

@@ -6,9 +6,11 @@ for billing...). ``deviates``: the documents say otherwise but the SDKs tolerate
 ``null`` where a field is optional, a wrong error envelope on a status that was right...).
 
 The exit code of ``relaykit check`` counts ``breaks-clients`` failures by default and both with
-``--strict``. The README's severity table is this table (a test compares them). A finding may
-carry its own ``severity`` when its judge knows better than the check's default (a schema
-violation that is only an explicit ``null`` on an optional field deviates).
+``--strict``. The README's severity table is this table (a test compares them; ``python -m
+suites.severity`` prints it). A finding may carry its own ``severity`` when its judge knows better
+than the check's default (a schema violation that is only an explicit ``null`` on an optional
+field deviates). tests/suites/test_severity_sdk.py shows the official SDKs breaking on the core
+breaks-clients checks, and where they do not.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 from enum import StrEnum
 from types import MappingProxyType
 
-from suites.findings import Finding
+from suites.findings import Finding, Outcome
 
 
 class Severity(StrEnum):
@@ -111,3 +113,29 @@ def severity_of(finding: Finding) -> Severity:
 def counts_for_exit(finding: Finding, strict: bool) -> bool:
     """True when this failed finding fails the run: breaks-clients always, deviates if strict."""
     return strict or severity_of(finding) is Severity.BREAKS_CLIENTS
+
+
+def counts_against(finding: Finding, strict: bool) -> bool:
+    """True when this finding fails the run (and its operation is not conformant): an error; a
+    failure that counts for the exit and is not the consequence of another failure on the same
+    request (the root is counted instead, once)."""
+    if finding.outcome is Outcome.ERROR:
+        return True
+    return (
+        finding.outcome is Outcome.FAIL
+        and not finding.consequence_of
+        and counts_for_exit(finding, strict)
+    )
+
+
+def markdown_table() -> str:
+    """The README's severity table: one row per severity, with every check id that has it."""
+    lines = ["| severity | meaning | checks |", "|---|---|---|"]
+    for severity in Severity:
+        ids = ", ".join(f"`{c}`" for c, s in sorted(SEVERITY.items()) if s is severity)
+        lines.append(f"| `{severity.value}` | {WHY[severity]} | {ids} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - prints the README's table
+    print(markdown_table(), end="")

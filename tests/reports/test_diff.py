@@ -129,3 +129,32 @@ def test_load_any_reads_a_run_dir_or_a_record(tmp_path: Path) -> None:
     assert load_any(tmp_path / "latest" / "record.json").run["name"] == "broken"
     with pytest.raises(ValueError, match="no such run record"):
         load_any(tmp_path / "nowhere")
+
+
+def test_the_score_before_and_after_overall_and_per_family() -> None:
+    d = diff(clean_record(), broken_record())
+    overall, *families = d.score
+    assert overall.family == "all" and overall.moved
+    assert (overall.before["conformant"], overall.after["conformant"]) == (3, 0)
+    assert [(s.family, s.text()) for s in families] == [
+        ("midjourney", "conformant 1 -> 0 (of 1), strict 1 -> 0"),
+        ("openai-chat", "conformant 2 -> 0 (of 2), strict 2 -> 0"),
+    ]
+    text = render_text(d)
+    assert "score before: offered 5 of 5 operations, checked 3, conformant 3 of 5 (60%)" in text
+    assert "score after:  offered 5 of 5 operations, checked 3, conformant 0 of 5 (0%)" in text
+    assert "  openai-chat: conformant 2 -> 0 (of 2), strict 2 -> 0" in text
+    md = render_markdown(d)
+    assert "| all | offered 5 of 5 operations, checked 3, conformant 3 of 5 (60%) | " in md
+    assert json.loads(render_json(d))["score"][0]["after"]["conformant"] == 0
+
+
+def test_a_relay_that_offers_more_moves_the_score_but_is_no_regression() -> None:
+    before = clean_record()
+    for op in ("suno.submit", "suno.lyrics"):
+        before.operations[op].offered = "route not offered: POST answered 404"
+    d = diff(before, clean_record())
+    assert [s.family for s in d.score] == ["all", "suno"]
+    assert d.score[1].text() == "offered 0 -> 2"  # offered, still never checked (skips)
+    assert not d.has_regressions and not d.nothing_new
+    assert diff(clean_record(), clean_record()).score[1:] == []

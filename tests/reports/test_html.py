@@ -11,7 +11,8 @@ from tests.reports.sample import HOSTILE, broken_record
 
 def test_matrix_has_a_cell_per_family_and_check_family() -> None:
     page = html.render(broken_record())
-    matrix = page[page.index('<table id="matrix">') : page.index("</table>")]
+    start = page.index('<table id="matrix">')
+    matrix = page[start : page.index("</table>", start)]
     assert re.findall(r'data-family="([^"]+)" data-cfam="([^"]+)"', matrix) == [
         ("midjourney", "task"),
         ("openai-chat", "auth"),

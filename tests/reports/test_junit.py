@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from junitparser import Error, Failure, JUnitXml, Skipped
@@ -44,7 +45,7 @@ def test_testcase_per_pair_with_summed_time() -> None:
 def test_failure_carries_first_failing_message_request_and_excerpt() -> None:
     cases = _cases(JUnitXml.fromstring(junit.render(broken_record()).encode()))
     (failure,) = cases[("chat.create", "response.schema")].result
-    assert failure.message == "choices.0.message: 'content' is a required property"
+    assert failure.message == "[breaks-clients] choices.0.message: 'content' is a required property"
     assert f"POST {CHAT_URL}" in failure.text
     assert "-> 200" in failure.text
     assert '"id":"chatcmpl-2"' in failure.text
@@ -82,3 +83,45 @@ def test_control_characters_in_an_excerpt_still_parse() -> None:
     assert (xml.tests, xml.failures) == (11, 3)
     (failure,) = _cases(xml)[("chat.create", "response.json")].result
     assert "binary" in failure.text
+
+
+def _properties(element: ET.Element) -> dict[str, str]:
+    return {p.get("name", ""): p.get("value", "") for p in element.findall("properties/property")}
+
+
+def test_failures_say_their_severity_and_the_cause_they_share() -> None:
+    record = broken_record()
+    for i in range(3):
+        note = "a key the relay cannot know: answered 400, expected 401 or 403"
+        record.findings.append(Finding(f"chat.op{i}", "auth.wrong_key", Outcome.FAIL, note))
+    record.findings.append(
+        Finding("chat.create", "errors.envelope", Outcome.FAIL, "the 400 body breaks it at x")
+    )
+    text = junit.render(record)
+    cases = _cases(JUnitXml.fromstring(text.encode()))
+    (failure,) = cases[("chat.op1", "auth.wrong_key")].result
+    assert failure.message.startswith("[breaks-clients] a key the relay cannot know")
+    assert "severity: breaks-clients" in failure.text
+    assert "cause: auth.wrong_key on 3 operation(s) (chat.op0, chat.op1, chat.op2)" in failure.text
+    (deviates,) = cases[("chat.create", "errors.envelope")].result
+    assert deviates.message == "[deviates] the 400 body breaks it at x"
+    root = ET.fromstring(text.split("\n", 1)[1])
+    case = root.find(".//testcase[@classname='chat.op2'][@name='auth.wrong_key']")
+    assert case is not None
+    assert _properties(case) == {
+        "severity": "breaks-clients",
+        "cause": "auth.wrong_key: a key the relay cannot know: answered 400, expected 401 or 403",
+        "cause.operations": "3",
+    }
+    passed = root.find(".//testcase[@classname='chat.create'][@name='auth.no_key']")
+    assert passed is not None and _properties(passed) == {}
+
+
+def test_each_suite_carries_its_family_score_and_the_run_score() -> None:
+    root = ET.fromstring(junit.render(broken_record()).split("\n", 1)[1])
+    suite = root.find("testsuite[@name='openai-chat']")
+    assert suite is not None
+    props = _properties(suite)
+    assert props["score.offered"] == "2" and props["score.conformant"] == "0"
+    assert props["score"] == "offered 2 of 2 operations, checked 2, conformant 0 of 2 (0%)"
+    assert props["score.run"].startswith("offered 5 of 5 operations, checked 3")
