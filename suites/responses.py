@@ -17,6 +17,7 @@ from suites.context import CheckContext
 from suites.findings import Finding, Outcome
 from suites.model_choice import refusal
 from suites.probes import Probe
+from suites.severity import Severity
 from suites.streams import StreamRecord, read_sse
 from suites.transport import Exchange
 
@@ -123,7 +124,10 @@ def judge_status(ctx: CheckContext, probe: Probe, exchange: Exchange) -> list[Fi
         detail = _error_text(exchange)
         if detail:
             message += f": {detail}"
-    return [ctx.finding(op.id, "response.status", outcome, message, probe.source, exchange)]
+    finding = ctx.finding(op.id, "response.status", outcome, message, probe.source, exchange)
+    if outcome is Outcome.FAIL and exchange.status // 100 == wanted // 100 == 2:
+        finding.severity = Severity.DEVIATES  # a 201 for a 200: the SDKs read it as a success
+    return [finding]
 
 
 def _error_text(exchange: Exchange) -> str:
