@@ -130,6 +130,10 @@ def discover(
     if any(c.status in AUTH_FIRST for c, _ in controls.values()) and transport.key:
         key = ""  # the run's key: this relay authenticates before it routes
         controls = {m: _control(transport, m, key, found) for m in methods}
+    silent = [c for c, _ in controls.values() if c.status is None]
+    if len(silent) == len(controls):  # nothing to learn from a relay that does not answer
+        found.control = f"the relay did not answer: {silent[0].error}"
+        return found
     refused = [c for c, _ in controls.values() if c.status in AUTH_FIRST]
     if refused:
         found.control = f"a path no relay has answered {refused[0].status}: the key is refused"

@@ -179,3 +179,8 @@ def test_every_failure_against_litellm_is_one_of_its_deviations(
     offered = [op for op, info in ops.items() if not info["offered"]]
     assert 10 <= len(offered) < 40, offered
     assert MASTER_KEY not in (tmp_path / "litellm" / "record.json").read_text(encoding="utf-8")
+
+    # one cause, one line: the wrong key answered 400 on every offered operation is one cause
+    wrong_key = [c for c in record["causes"] if c["check_id"] == "auth.wrong_key"]
+    assert len(wrong_key) == 1 and len(wrong_key[0]["operations"]) == len(offered), wrong_key
+    assert "Score: offered" in done.stdout and f"of {len(ops)} operations" in done.stdout
