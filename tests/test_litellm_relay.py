@@ -76,7 +76,8 @@ DEVIATIONS = {
 @pytest.fixture(scope="module")
 def litellm_relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """LiteLLM's proxy (no database, a master key) relaying to a real `relaykit serve`."""
-    with relaykit_serve("--api-key", "sk-upstream") as upstream:
+    # streams paced 80 ms an event: a relay that passes them through cannot look like a burst
+    with relaykit_serve("--api-key", "sk-upstream", "--interval-ms", "80") as upstream:
         work = tmp_path_factory.mktemp("litellm")
         config = {
             "model_list": [
