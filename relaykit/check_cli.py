@@ -163,6 +163,8 @@ def check(
                       "only": list(only), "property_examples": property_examples},
         )  # fmt: skip
     print_summary(console, record)
+    if record.run.get("stopped"):
+        console.print(f"Stopped early ({record.run['stopped']}): the rest was skipped")
     written = _write(record, Path(report_dir), run_name, key)
     console.print(
         f"Reports in {written.parent}/: record.json (the run record), junit.xml, "
