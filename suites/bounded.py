@@ -91,6 +91,18 @@ def refusal(data: bytes) -> str:
     return ""
 
 
+def why_not_json(data: bytes) -> str:
+    """Why a body is not parsed as JSON, as a sentence: out of bounds, or what the parser
+    said ('' when it parses)."""
+    try:
+        loads(data)
+    except JsonRefused as exc:
+        return f"the body was not parsed: {exc}"
+    except ValueError as exc:  # UnicodeDecodeError included
+        return f"the body is not JSON ({str(exc)[:120]})"
+    return ""
+
+
 def size(n: int) -> str:
     """A byte count as people read it: ``16 MiB``, ``512 KiB``, ``100 bytes``."""
     for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
@@ -200,6 +212,14 @@ class BodyReader:
         self.decoder = Decoder(response.headers.get("content-encoding", ""))
 
     def __iter__(self) -> Iterator[bytes]:
+        declared = self.response.headers.get("content-length", "")
+        if not self.decoder.codings and declared.isdigit() and int(declared) > self.max_bytes:
+            self.cut_by = "cap"
+            self.cut = (
+                f"the body went over {self.cap_name} ({size(self.max_bytes)}): its "
+                f"Content-Length is {int(declared):,}, so none of it was read"
+            )
+            return
         for raw in self.response.iter_raw():
             self.wire += len(raw)
             for piece in self.decoder.feed(raw):
@@ -217,9 +237,9 @@ class BodyReader:
         if self.decoded + len(piece) <= self.max_bytes:
             self.decoded += len(piece)
             return True
-        self.decoded += len(piece)
         self.cut_by = "cap"
         self.cut = f"the body went over {self.cap_name} ({size(self.max_bytes)}) {self.arrived()}"
+        self.decoded += len(piece)
         return False
 
     def late(self) -> bool:
@@ -231,11 +251,11 @@ class BodyReader:
         return True
 
     def arrived(self) -> str:
-        """How much had arrived, for a message: ``after 3 bytes of body arrived``."""
-        read = f"{self.decoded:,} bytes of body arrived"
+        """How much had arrived, for a message: ``after 3 bytes of body``."""
+        read = f"after {self.decoded:,} bytes of body"
         if self.decoder.codings and self.wire != self.decoded:
             read += f" (inflated from {self.wire:,} {'+'.join(self.decoder.codings)} bytes)"
-        return f"after {read}"
+        return read
 
 
 async def aiter_decoded(response: httpx.Response) -> AsyncIterator[bytes]:

@@ -65,13 +65,13 @@ def body_schema(
     op: Operation, validators: Validators, expected: str, body: Any, why: str = ""
 ) -> Finding:
     """``response.schema`` of a success body (not applicable to a non-JSON answer); ``why``
-    says why a body is None (not JSON, or JSON out of bounds: suites/bounded.py)."""
+    says why a body is None, as a sentence (suites/bounded.py ``why_not_json``)."""
     schema = op.response.schema
     if expected != "application/json" or schema is None:
         why = "the contract gives no body schema" if schema is None else f"a {expected} body"
         return Finding(op.id, "response.schema", Outcome.SKIP, f"not applicable: {why}")
     if body is None:
-        message = f"the body was not parsed: {why}" if why else "the body is not JSON"
+        message = why or "the body is not JSON"
         return Finding(op.id, "response.schema", Outcome.FAIL, message)
     problems = validators.problems(schema, body, limit=1)
     if problems:
@@ -113,7 +113,7 @@ def success(
     refused = ""
     if body is None and (got == "application/json" or expected == "application/json"):
         body = bounded.json_or_none(content)
-        refused = bounded.refusal(content) if body is None else ""
+        refused = bounded.why_not_json(content) if body is None and content else ""
     observed = Observed(probe.json_body, body, got, content, fetch, models)
     return [
         content_type(op, expected, got),
