@@ -287,9 +287,10 @@ async def _serve_connection(
 
 
 @contextlib.contextmanager
-def hostile_relay(name: str, options: Options | None = None) -> Iterator[str]:
-    """Serve mode ``name`` on a free loopback port until the block ends; yields its URL."""
-    handler = MODES[name]
+def hostile_relay(name: str | Mode, options: Options | None = None) -> Iterator[str]:
+    """Serve mode ``name`` (or a handler of one's own) on a free loopback port until the
+    block ends; yields its URL."""
+    handler = MODES[name] if isinstance(name, str) else name
     opts = options or Options()
     if name == "gzip-bomb":
         gzip_bomb_parts()  # made before serving: the first request must not wait for it
