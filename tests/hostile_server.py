@@ -278,8 +278,8 @@ async def _serve_connection(
         while await conn.read_request():
             if not await handler(conn):
                 break
-    except (ConnectionError, asyncio.IncompleteReadError):
-        pass  # the client went away: that is how most modes end
+    except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+        pass  # the client went away (that is how most modes end), or the server stops
     finally:
         writer.close()
         with contextlib.suppress(Exception):
@@ -311,6 +311,15 @@ def hostile_relay(name: str | Mode, options: Options | None = None) -> Iterator[
     def run() -> None:
         with contextlib.suppress(asyncio.CancelledError):
             loop.run_until_complete(main())
+        left = asyncio.all_tasks(loop)  # connections still open: end them before closing
+        for task in left:
+            task.cancel()
+
+        async def ended() -> None:
+            await asyncio.gather(*left, return_exceptions=True)
+
+        loop.run_until_complete(ended())
+        loop.close()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
