@@ -305,7 +305,8 @@ class Transport:
         exchange = Exchange(described, content=b"".join(pieces))
         exchange.elapsed = time.monotonic() - started
         if response is not None:
-            exchange.status, exchange.headers = response.status_code, dict(response.headers)
+            # items(), not dict(headers): looking each name up again is quadratic in the count
+            exchange.status, exchange.headers = response.status_code, dict(response.headers.items())
         self.guard.note(failure[0] if failure else "")
         if failure is not None:
             _fail(exchange, failure[1])

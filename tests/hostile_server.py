@@ -282,7 +282,7 @@ async def _serve_connection(
         pass  # the client went away (that is how most modes end), or the server stops
     finally:
         writer.close()
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception, asyncio.CancelledError):
             await writer.wait_closed()
 
 
