@@ -15,11 +15,12 @@ import re
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # the profile imports this module's cap: keep it light to import
+    import httpx
 
-from suites.deadline import Deadline
+    from suites.deadline import Deadline
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 """Default cap on a response body, after decoding (``limits.max_body_bytes``)."""
@@ -179,6 +180,8 @@ def _decoding(pieces: Callable[[], Iterator[bytes]]) -> Iterator[bytes]:
     try:
         yield from pieces()
     except zlib.error as exc:
+        import httpx
+
         raise httpx.DecodingError(f"the body is not valid compressed data: {exc}") from None
 
 
