@@ -185,6 +185,8 @@ def check(
                       "documented": documented_counts(op.family for op in scope)},
         )  # fmt: skip
     print_summary(console, record, strict)
+    if record.run.get("stopped"):
+        console.print(f"Stopped early ({record.run['stopped']}): the rest was skipped")
     written = _write(record, Path(report_dir), run_name, key)
     console.print(
         f"Reports in {written.parent}/: record.json (the run record), junit.xml, "

@@ -8,15 +8,21 @@ carries only the request's violations; the stream is checked as its events pass 
 held back), and its own violations are logged and recorded. Every violation is logged as one
 redacted line, and the findings go into a run record (source ``proxy#<n>``) written to the
 report directory on shutdown and, optionally, every N exchanges.
+
+What the proxy holds to judge is bounded; what it passes on is not: a plain answer over
+``max_body_bytes`` is sent on as it comes, unjudged (an ERROR finding says so), a stream is
+noted for judging up to the checker's caps (suites/streams.py ``StreamLimits``) and passed on
+whole, compressed answers are inflated a piece at a time, and JSON is parsed within bounds
+(suites/bounded.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,12 +50,13 @@ from relaykit.forwarding import (
     start_response,
 )
 from reports.rundir import new_run_dir, write_all
+from suites import bounded
 from suites.findings import Finding, Outcome
 from suites.live import LiveAnswer, LiveJudge, violations, with_evidence
 from suites.record import OperationInfo, RunRecord
 from suites.redact import Redactor
 from suites.runner import tool_version
-from suites.streams import Arrival, StreamRecord
+from suites.streams import Arrival, StreamLimits, StreamRecord
 from suites.transport import EXCERPT
 
 VIOLATIONS_HEADER = "x-relaykit-violations"
@@ -79,8 +86,10 @@ class ProxyApp:
         every: int = 0,
         path_map: PrefixMap | None = None,
         timeout: float = 600.0,
+        max_body_bytes: int = bounded.MAX_BODY_BYTES,
     ) -> None:
         self.forwarder = Forwarder(upstream, timeout)
+        self.max_body_bytes = max_body_bytes
         self.contracts = contracts
         self.judge = LiveJudge(contracts)
         self.router = Router(contracts.operations)
@@ -191,15 +200,23 @@ class ProxyApp:
             live = LiveAnswer(answer.status_code, content_type, stream=stream)
             judged = self._judge(resolved, live)
         else:
-            content, ended = await _read_all(answer)
-            live = LiveAnswer(answer.status_code, content_type, content)
-            judged = self._judge(resolved, live)
-            if ended:
-                judged.append(_broken(resolved, ended))
-            await start_response(
-                send, answer.status_code, _flagged(headers, violations(asked + judged))
-            )
-            await send_body(send, content, False)
+            pieces = bounded.aiter_decoded(answer)
+            content, ended = await _read_all(answer, pieces, self.max_body_bytes)
+            if ended.startswith(OVER_CAP):  # too big to hold: pass it on as it comes, unjudged
+                live = LiveAnswer(answer.status_code, content_type, content[:EXCERPT])
+                judged = [_broken(resolved, ended)]
+                await start_response(send, answer.status_code, _flagged(headers, violations(asked)))
+                await send_body(send, content, True)
+                await _pass_rest(answer, pieces, send)
+            else:
+                live = LiveAnswer(answer.status_code, content_type, content)
+                judged = self._judge(resolved, live)
+                if ended:
+                    judged.append(_broken(resolved, ended))
+                await start_response(
+                    send, answer.status_code, _flagged(headers, violations(asked + judged))
+                )
+                await send_body(send, content, False)
         if resolved is not None:
             view = _response_view(answer, live, redactor)
             elapsed = time.monotonic() - sent_at
@@ -256,31 +273,40 @@ async def _parse_body(incoming: Incoming, content_type: str) -> tuple[Any, bool]
     if content_type != "application/json":
         return None, True
     try:
-        body = json.loads(incoming.body)
+        body = bounded.loads(incoming.body)
     except ValueError:
         return None, False
     return (body, True) if isinstance(body, dict) else (None, False)
 
 
 async def _pass_stream(answer: httpx.Response, send: Send, sent_at: float) -> StreamRecord:
-    """Relay a stream chunk by chunk, noting each event as it completes."""
+    """Relay a stream chunk by chunk, noting each event as it completes (up to the checker's
+    stream caps: past them it is passed on, not noted)."""
     record = StreamRecord(headers_at=time.monotonic() - sent_at)
+    caps = StreamLimits()
     splitter = SseSplitter()
     client_gone = False
     try:
-        async for chunk in answer.aiter_bytes():
+        async for chunk in bounded.aiter_decoded(answer):
             at = time.monotonic() - sent_at
             record.total_bytes += len(chunk)
-            for block in splitter.feed(chunk):
-                if block.dispatched:
-                    record.arrivals.append(Arrival(at, block.event, block.data))
+            if record.ended == "eof":
+                for block in splitter.feed(chunk):
+                    if block.dispatched and len(record.arrivals) < caps.events:
+                        record.arrivals.append(Arrival(at, block.event, block.data))
+                if len(record.arrivals) >= caps.events:
+                    record.ended, record.detail = "events", f"noted the first {caps.events} events"
+                elif record.total_bytes >= caps.bytes:
+                    record.ended = "bytes"
+                    record.detail = f"noted the first {bounded.size(caps.bytes)}"
             if not client_gone:
                 try:
                     await send_body(send, chunk, True)
                 except OSError:
                     client_gone = True
     except httpx.HTTPError as exc:
-        record.ended, record.detail = "transport", f"{type(exc).__name__}: {exc}"
+        if record.ended == "eof":
+            record.ended, record.detail = "transport", f"{type(exc).__name__}: {exc}"
     finally:
         await answer.aclose()
     if not client_gone:
@@ -289,18 +315,40 @@ async def _pass_stream(answer: httpx.Response, send: Send, sent_at: float) -> St
     return record
 
 
-async def _read_all(answer: httpx.Response) -> tuple[bytes, str]:
-    """The whole body, and why reading stopped early ('' when it did not)."""
-    chunks = []
-    ended = ""
+OVER_CAP = "the body went over max_body_bytes"
+
+
+async def _read_all(
+    answer: httpx.Response, pieces: AsyncIterator[bytes], limit: int
+) -> tuple[bytes, str]:
+    """The whole body, and why reading stopped early ('' when it did not); a body over
+    ``limit`` stops there with the answer still open (the rest is for ``_pass_rest``)."""
+    chunks: list[bytes] = []
+    size = 0
     try:
-        async for chunk in answer.aiter_bytes():
+        async for chunk in pieces:
             chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                return b"".join(chunks), f"{OVER_CAP} ({bounded.size(limit)}): passed on unjudged"
     except httpx.HTTPError as exc:
-        ended = f"the upstream broke off the body: {type(exc).__name__}"
+        await answer.aclose()
+        return b"".join(chunks), f"the upstream broke off the body: {type(exc).__name__}"
+    await answer.aclose()
+    return b"".join(chunks), ""
+
+
+async def _pass_rest(answer: httpx.Response, pieces: AsyncIterator[bytes], send: Send) -> None:
+    """Send on what is left of a body, chunk by chunk, holding none of it."""
+    try:
+        async for chunk in pieces:
+            await send_body(send, chunk, True)
+    except (httpx.HTTPError, OSError):
+        pass  # the upstream broke off or the client went: either way the body ends here
     finally:
         await answer.aclose()
-    return b"".join(chunks), ended
+    with contextlib.suppress(OSError):
+        await send_body(send, b"", False)
 
 
 def _broken(resolved: Resolved | None, message: str) -> Finding:

@@ -4,11 +4,17 @@ and write one cassette per exchange (mockserver/cassettes.py) with every key red
 Redaction uses ``suites.redact.Redactor`` (the rules every run record is written with), fed the
 keys each request presents, so a key the upstream echoes in a body is masked there too; the
 cassette format itself lives in mockserver, which knows nothing of suites.
+
+What is kept for a cassette is bounded, what is passed on is not: a body over
+``max_body_bytes`` is kept as its size and hash, a stream's events past the checker's caps
+(suites/streams.py ``StreamLimits``) are passed on unrecorded, a compressed answer is inflated
+a piece at a time, and JSON too deep to parse safely is kept as text (suites/bounded.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import time
 from datetime import UTC, datetime
@@ -39,7 +45,9 @@ from relaykit.forwarding import (
     send_body,
     start_response,
 )
+from suites import bounded
 from suites.redact import Redactor
+from suites.streams import StreamLimits
 
 log = logging.getLogger("relaykit.record")
 
@@ -47,8 +55,16 @@ log = logging.getLogger("relaykit.record")
 class Recorder:
     """An ASGI app recording the exchanges it forwards to ``upstream`` into ``out_dir``."""
 
-    def __init__(self, upstream: str, out_dir: Path, timeout: float = 600.0) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        out_dir: Path,
+        timeout: float = 600.0,
+        max_body_bytes: int = bounded.MAX_BODY_BYTES,
+    ) -> None:
         self.forwarder = Forwarder(upstream, timeout)
+        self.max_body_bytes = max_body_bytes
+        self.stream_caps = StreamLimits()
         self.out_dir = out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
         self._next = next_seq(out_dir)
@@ -96,21 +112,28 @@ class Recorder:
         log.info("recorded %s %s -> %s", incoming.method, incoming.path, path.name)
 
     async def _relay(self, answer: httpx.Response, response: RecordedResponse, send: Send) -> None:
-        """Pass the body on chunk by chunk, noting a stream's events as they complete."""
+        """Pass the body on chunk by chunk, noting a stream's events as they complete; what
+        is kept for the cassette stops at the caps, what is passed on does not."""
         stream = is_event_stream(answer.headers.get("content-type", ""))
         splitter = SseSplitter() if stream else None
         events: list[RecordedEvent] = []
         chunks: list[bytes] = []
+        digest, size, cut = hashlib.sha256(), 0, ""
         client_gone = False
         started = time.monotonic()
         try:
-            async for chunk in answer.aiter_bytes():
-                if splitter is not None:
+            async for chunk in bounded.aiter_decoded(answer):
+                size += len(chunk)
+                if splitter is not None and not cut:
                     at = time.monotonic() - started
                     for b in splitter.feed(chunk):
-                        events.append(RecordedEvent.of(at, b.raw, b.event, b.data, b.id))
-                else:
-                    chunks.append(chunk)
+                        if len(events) < self.stream_caps.events:
+                            events.append(RecordedEvent.of(at, b.raw, b.event, b.data, b.id))
+                    cut = self._stream_cut(len(events), size)
+                elif splitter is None:
+                    digest.update(chunk)
+                    if size <= self.max_body_bytes:
+                        chunks.append(chunk)
                 if not client_gone:
                     try:
                         await send_body(send, chunk, True)
@@ -127,5 +150,25 @@ class Recorder:
                 await send_body(send, b"", False)
         if splitter is not None:
             response.events, response.tail = events, splitter.tail()
+            if cut and response.ended == "eof":
+                response.ended = cut
+        elif size > self.max_body_bytes:
+            response.body = {"size": size, "sha256": digest.hexdigest()}
+            if response.ended == "eof":
+                limit = bounded.size(self.max_body_bytes)
+                response.ended = f"body over max_body_bytes ({limit}): kept as size and hash"
         else:
-            response.body = encode_body(response.content_type, b"".join(chunks))
+            content = b"".join(chunks)
+            # JSON too deep or too big to parse safely is kept as its text
+            kind = "text/plain" if bounded.refusal(content) else response.content_type
+            response.body = encode_body(kind, content)
+
+    def _stream_cut(self, events: int, size: int) -> str:
+        """Why the cassette keeps no more of a stream ('' while it keeps it all)."""
+        caps = self.stream_caps
+        if events >= caps.events:
+            return f"cassette cut after {caps.events} events: the rest passed on unrecorded"
+        if size >= caps.bytes:
+            limit = bounded.size(caps.bytes)
+            return f"cassette cut after {limit}: the rest passed on unrecorded"
+        return ""

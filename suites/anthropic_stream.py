@@ -9,12 +9,12 @@ that owns that event.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from contracts.validation import Validators
+from suites import bounded
 from suites.findings import Finding, Outcome, apply_rules
 from suites.streams import StreamRecord, streamed_verdict
 
@@ -75,7 +75,7 @@ def _parse(record: StreamRecord) -> list[_Event]:
         if a.data == DONE:
             continue
         try:
-            value = json.loads(a.data)
+            value = bounded.loads(a.data)
         except ValueError:
             value = None
         out.append(_Event(pos, a.event, value if isinstance(value, dict) else None))
@@ -119,7 +119,7 @@ def _framing(record: StreamRecord, events: Mapping[str, Any]) -> Verdict:
                 f"event {i} is named {a.event!r}, which the contract does not define",
             )
         try:
-            value = json.loads(a.data)
+            value = bounded.loads(a.data)
         except ValueError:
             return Outcome.FAIL, f"event {i} ({a.event}) data is not JSON: {a.data[:80]!r}"
         if not isinstance(value, dict):
@@ -316,7 +316,7 @@ def _tool_input(parsed: list[_Event]) -> Verdict:
         if not text.strip():
             continue  # no input fragments: the input stays {}
         try:
-            value = json.loads(text)
+            value = bounded.loads(text)
         except ValueError:
             return (
                 Outcome.FAIL,

@@ -8,11 +8,11 @@ stream was really streamed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from contracts.validation import Validators
+from suites import bounded
 from suites.findings import Finding, Outcome, apply_rules
 from suites.streams import StreamRecord, json_objects, streamed_verdict
 
@@ -63,7 +63,7 @@ def _framing(record: StreamRecord) -> tuple[Outcome, str]:
             return Outcome.FAIL, f"event {i} is named {a.event!r}; OpenAI streams are data-only"
         if a.data != DONE:
             try:
-                json.loads(a.data)
+                bounded.loads(a.data)
             except ValueError:
                 return Outcome.FAIL, f"event {i} data is not JSON: {a.data[:80]!r}"
     return Outcome.PASS, f"{len(record.arrivals)} data-only events, each JSON or [DONE]"
@@ -154,7 +154,7 @@ def _tool_arguments(chunks: list[dict[str, Any]], request: dict[str, Any]) -> tu
         return Outcome.PASS, "no tool calls streamed"
     for (index, k), text in calls.items():
         try:
-            json.loads(text)
+            bounded.loads(text)
         except ValueError:
             return Outcome.FAIL, f"choice {index} tool call {k}: fragments join into invalid JSON"
     return Outcome.PASS, f"{len(calls)} tool call(s) whose fragments join into JSON"

@@ -7,12 +7,12 @@ headers (PNG, JPEG, WEBP, GIF, SVG); speech formats from their content type and 
 
 from __future__ import annotations
 
-import json
 import re
 import struct
 from typing import TYPE_CHECKING, Any
 
 from contracts.validation import Validators
+from suites import bounded
 from suites.invariant_rules import (
     FAIL,
     INCONCLUSIVE,
@@ -323,6 +323,6 @@ def transcript_format_matches(obs: Observed, v: Validators) -> Result:
 
 def _loads(text: str) -> Any:
     try:
-        return json.loads(text)
+        return bounded.loads(text)
     except ValueError:
         return None

@@ -10,10 +10,10 @@ round); schemas carried in the request are compiled with the contracts' ``Valida
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from contracts.validation import Validators, iter_refs
+from suites import bounded
 from suites.invariant_rules import FAIL, INCONCLUSIVE, PASS, SKIP, Result, _dicts, _field, _text
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def tool_args_match_schema(obs: Observed, v: Validators) -> Result:
         if not isinstance(args, str):
             return FAIL, f"{where}: arguments are {type(args).__name__}, not a JSON string"
         try:
-            value = json.loads(args)
+            value = bounded.loads(args)
         except ValueError:
             return FAIL, f"{where}: arguments are not JSON: {args[:60]!r}"
         if not isinstance(name, str) or name not in tools:
@@ -155,7 +155,7 @@ def _json_contents(obs: Observed) -> tuple[list[tuple[int, Any]], str | Result]:
             notes.append(f"choice {i} has no content" + (" (refused)" if refused else ""))
             continue
         try:
-            parsed.append((i, json.loads(text)))
+            parsed.append((i, bounded.loads(text)))
         except ValueError:
             if choice.get("finish_reason") == "length":
                 notes.append(f"choice {i} was cut at max_tokens before its JSON ended")

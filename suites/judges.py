@@ -7,12 +7,12 @@ exchange, the proxy's redacted request and response).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from contracts.model import Envelope, Operation
 from contracts.validation import Validators
+from suites import bounded
 from suites.anthropic_stream import check_anthropic_stream
 from suites.chat_stream import check_chat_stream
 from suites.findings import Finding, Outcome
@@ -62,14 +62,18 @@ def content_type(op: Operation, expected: str, got: str) -> Finding:
     return Finding(op.id, "response.content_type", Outcome.FAIL, message)
 
 
-def body_schema(op: Operation, validators: Validators, expected: str, body: Any) -> Finding:
-    """``response.schema`` of a success body (not applicable to a non-JSON answer)."""
+def body_schema(
+    op: Operation, validators: Validators, expected: str, body: Any, why: str = ""
+) -> Finding:
+    """``response.schema`` of a success body (not applicable to a non-JSON answer); ``why``
+    says why a body is None, as a sentence (suites/bounded.py ``why_not_json``)."""
     schema = op.response.schema
     if expected != "application/json" or schema is None:
         why = "the contract gives no body schema" if schema is None else f"a {expected} body"
         return Finding(op.id, "response.schema", Outcome.SKIP, f"not applicable: {why}")
     if body is None:
-        return Finding(op.id, "response.schema", Outcome.FAIL, "the body is not JSON")
+        message = why or "the body is not JSON"
+        return Finding(op.id, "response.schema", Outcome.FAIL, message)
     problems = validators.problems(schema, body, limit=1)
     if problems:
         message = f"the body breaks the schema at {problems[0]}"
@@ -123,12 +127,14 @@ def success(
     """A 2xx answer that is not a stream: content type, body schema, invariants."""
     op = probe.op
     expected = expected_content_type(probe)
+    refused = ""
     if body is None and (got == "application/json" or expected == "application/json"):
-        body = _json(content)
+        body = bounded.json_or_none(content)
+        refused = bounded.why_not_json(content) if body is None and content else ""
     observed = Observed(probe.json_body, body, got, content, fetch, models)
     return [
         content_type(op, expected, got),
-        body_schema(op, validators, expected, body),
+        body_schema(op, validators, expected, body, refused),
         *check_invariants(op, observed, validators),
     ]
 
@@ -152,10 +158,3 @@ def stream(
     assembled = assemble_completion_stream(chunks) if legacy else assemble_chat_stream(chunks)
     observed = Observed(probe.json_body, assembled, "application/json", b"", fetch)
     return findings + rules + check_invariants(op, observed, validators)
-
-
-def _json(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except ValueError:
-        return None

@@ -10,14 +10,13 @@ it, and it is then judged against the envelope.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from contracts.model import ContractSet, Operation
 from contracts.validation import Validators
-from suites import judges
+from suites import bounded, judges
 from suites.context import timeline
 from suites.findings import Finding, Outcome
 from suites.probes import Probe
@@ -35,11 +34,8 @@ class LiveAnswer:
     stream: StreamRecord | None = None
 
     def json(self) -> Any:
-        """The body parsed as JSON, or None."""
-        try:
-            return json.loads(self.content)
-        except ValueError:
-            return None
+        """The body parsed as JSON (bounded: suites/bounded.py), or None."""
+        return bounded.json_or_none(self.content)
 
 
 class LiveJudge:

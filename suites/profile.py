@@ -15,6 +15,7 @@ import jsonschema
 import yaml
 
 from contracts.paths import PrefixMap
+from suites.bounded import MAX_BODY_BYTES
 
 DEFAULT_KEY_ENV = "RELAYKIT_API_KEY"
 
@@ -56,6 +57,8 @@ PROFILE_SCHEMA: dict[str, Any] = {
                 "task_seconds": {"type": "number", "exclusiveMinimum": 0},
                 "poll_interval": {"type": "number", "exclusiveMinimum": 0},
                 "concurrency": {"type": "integer", "minimum": 1, "maximum": 32},
+                "max_body_bytes": {"type": "integer", "minimum": 1024},
+                "run_seconds": {"type": "number", "exclusiveMinimum": 0},
             },
         },
     },
@@ -77,7 +80,10 @@ class Budget:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Manners toward the relay and caps on waiting."""
+    """Manners toward the relay and caps on waiting and reading.
+
+    ``timeout`` is each request's deadline: connect, headers and the whole body; a stream's is
+    ``stream_seconds``, and no read of either waits longer than ``stream_stall``."""
 
     rps: float = 5.0
     timeout: float = 60.0
@@ -89,6 +95,12 @@ class Limits:
     """First wait between two polls of a task; later waits grow 1.5x up to 10 s."""
     concurrency: int = 2
     """Operations checked at the same time (the rate limit still holds across them)."""
+    max_body_bytes: int = MAX_BODY_BYTES
+    """Most bytes of a response body read (after decompression); a longer body is cut there,
+    not parsed, and recorded as an error naming the cap."""
+    run_seconds: float = 900.0
+    """After this long nothing more is sent: the rest of the run is skipped with that reason
+    (requests already sent end within their own deadlines)."""
 
 
 @dataclass(frozen=True, slots=True)

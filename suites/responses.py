@@ -8,7 +8,6 @@ variations alike) is judged here, so a rule fails under one check id whichever r
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from contracts.model import Operation
@@ -39,12 +38,15 @@ def send_and_judge(ctx: CheckContext, probe: Probe, *, first: bool = False) -> l
     tokens, paid = cost_of(op)
     request = probe.build(ctx.transport)
     if probe.streamed:
-        with ctx.transport.stream(request, tokens=tokens, paid_calls=paid) as (ex, resp, sent):
+        seconds = ctx.stream_limits.seconds
+        opened = ctx.transport.stream(
+            request, tokens=tokens, paid_calls=paid, seconds=seconds,
+            name=f"stream_seconds ({seconds:g} s)",
+        )  # fmt: skip
+        with opened as (ex, resp, sent):
             if resp is None or ex.status is None or ex.status >= 300:
                 if resp is not None:
-                    resp.read()
-                    ex.content = resp.content
-                    ex.elapsed = _since(sent)
+                    ctx.transport.finish(ex, resp, sent)
                 raise_if_unsupported(ex, first)
                 return judge_status(ctx, probe, ex)
             record = read_sse(resp, ctx.stream_limits, sent)
@@ -57,10 +59,6 @@ def send_and_judge(ctx: CheckContext, probe: Probe, *, first: bool = False) -> l
         findings += judge_body(ctx, probe, exchange)
     _settle(ctx, exchange.json(), tokens)
     return findings
-
-
-def _since(sent: float) -> float:
-    return time.monotonic() - sent
 
 
 def raise_if_unsupported(exchange: Exchange, first: bool) -> None:

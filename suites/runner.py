@@ -4,7 +4,9 @@ Operations are checked concurrently (``limits.concurrency``; the rate limit hold
 each operation's planned checks in order: examples first (a 404 there marks the operation
 unsupported and skips the rest), then the negative requests, then the property-based ones.
 Whatever goes wrong in the harness becomes an ERROR finding; a budget cap reached mid-run
-becomes a SKIP; nothing here raises past ``run``.
+becomes a SKIP, and so does every check left once the run stops sending (its deadline,
+``limits.run_seconds``, or a relay not answering: suites/guard.py); nothing here raises past
+``run``.
 """
 
 from __future__ import annotations
@@ -108,8 +110,10 @@ class RunSession:
 
     def run_info(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """The record's ``run`` block: times, target (redacted), profile, seed."""
+        stopped = self.transport.stopped()
         return {
             **(extra or {}),
+            **({"stopped": stopped} if stopped else {}),
             "started": self.started.isoformat(timespec="seconds"),
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "seconds": round(time.monotonic() - self._clock, 3),
@@ -186,6 +190,10 @@ def check_operation(
     for i, check in enumerate(ordered):
         if check.skip:
             findings.append(ctx.finding(op.id, check.check_id, Outcome.SKIP, check.skip))
+            continue
+        stopped = ctx.transport.stopped()  # the run deadline, or a relay not answering
+        if stopped:
+            findings.append(ctx.finding(op.id, check.check_id, Outcome.SKIP, f"not run: {stopped}"))
             continue
         try:
             findings += _run_check(ctx, op, check.check_id, property_examples)

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 
 from contracts.model import ContractSet, Operation
 from contracts.openapi import to_openapi
+from suites import bounded
 from suites.context import CheckContext
 from suites.findings import Finding, Outcome
 from suites.properties import GENERATION_LOCK, draw
@@ -81,6 +82,10 @@ def _one(ctx: CheckContext, op: Operation, case: Any, source: str) -> Finding:
     if exchange.status is None:
         message = f"no answer: {exchange.error}"
         return ctx.finding(op.id, CHECK_ID, Outcome.ERROR, message, source, exchange)
+    refused = bounded.refusal(exchange.content)  # schemathesis would parse it unbounded
+    if refused:
+        message = f"answered {exchange.status}: the body was not parsed: {refused}"
+        return ctx.finding(op.id, CHECK_ID, Outcome.FAIL, message, source, exchange)
     try:
         case.validate_response(_as_httpx(request, exchange), checks=CHECKS)
     except (Failure, FailureGroup) as exc:
@@ -99,9 +104,11 @@ def _describe(failure: Any) -> str:
 
 
 def _as_httpx(request: httpx.Request, exchange: Exchange) -> httpx.Response:
+    # the content is decoded already: a Content-Encoding left on would be undone twice
+    decoded = {k: v for k, v in exchange.headers.items() if k.lower() != "content-encoding"}
     response = httpx.Response(
         exchange.status or 0,
-        headers=dict(exchange.headers),
+        headers=decoded,
         content=exchange.content,
         request=request,
     )

@@ -1,13 +1,15 @@
 """Read a server-sent event stream as it arrives, within limits, recording when each event came.
 
-A stalled stream ends at the read timeout, an endless one at the event, byte or time cap: every
-stream ends as a record, never a hang. Parsing is httpx-sse's (the WHATWG algorithm).
+A stalled stream ends at the read timeout, an endless one at the event, byte or time cap, a
+drip-fed one (bytes that never complete an event) at the byte or time cap too: the caps are
+checked at every chunk, not only at every event, and the bytes counted are the decoded ones
+(a compressed stream is inflated within the cap, suites/bounded.py). Every stream ends as a
+record, never a hang. Parsing is httpx-sse's (the WHATWG algorithm).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +18,8 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource, SSEError
 
+from suites import bounded
+from suites.deadline import Deadline
 from suites.findings import Outcome
 
 
@@ -80,11 +84,19 @@ def read_sse(
 ) -> StreamRecord:
     """Consume ``response`` (opened with ``stream=True``) into a StreamRecord."""
     record = StreamRecord(headers_at=clock() - sent_at)
+    ends = Deadline(sent_at + limits.seconds, f"{limits.seconds:g} s")
+    reader = bounded.BodyReader(response, limits.bytes, ends, cap_name="the stream byte cap")
+    # httpx-sse parses any response: hand it one whose body is the bounded, decoded one
+    decoded = httpx.Response(
+        response.status_code,
+        headers={"content-type": response.headers.get("content-type", "")},
+        content=iter(reader),
+    )
     try:
-        for sse in EventSource(response).iter_sse():
+        for sse in EventSource(decoded).iter_sse():
             now = clock() - sent_at
             record.arrivals.append(Arrival(now, sse.event, sse.data))
-            record.total_bytes = response.num_bytes_downloaded
+            record.total_bytes = reader.decoded
             if len(record.arrivals) >= limits.events:
                 record.ended, record.detail = "events", f"stopped after {limits.events} events"
                 break
@@ -94,14 +106,22 @@ def read_sse(
             if now >= limits.seconds:
                 record.ended, record.detail = "seconds", f"stopped after {limits.seconds:g} s"
                 break
+        else:
+            if reader.cut_by == "cap":
+                record.ended, record.detail = "bytes", f"stopped after {reader.decoded} bytes"
+            elif reader.cut_by == "deadline":
+                record.ended, record.detail = "seconds", f"stopped after {limits.seconds:g} s"
     except SSEError as exc:
         record.ended, record.detail = "not-sse", str(exc)
-    except httpx.ReadTimeout:
-        record.ended = "stall"
-        record.detail = f"no byte for {limits.stall:g} s after {len(record.arrivals)} events"
-    except httpx.TransportError as exc:
+    except httpx.TimeoutException:
+        if clock() - sent_at >= limits.seconds - 0.01:  # the read was ended by the deadline
+            record.ended, record.detail = "seconds", f"stopped after {limits.seconds:g} s"
+        else:
+            record.ended = "stall"
+            record.detail = f"no byte for {limits.stall:g} s after {len(record.arrivals)} events"
+    except httpx.HTTPError as exc:
         record.ended, record.detail = "transport", f"{type(exc).__name__}: {exc}"
-    record.total_bytes = response.num_bytes_downloaded
+    record.total_bytes = reader.decoded
     return record
 
 
@@ -110,7 +130,7 @@ def json_objects(record: StreamRecord) -> list[dict[str, Any]]:
     out = []
     for a in record.arrivals:
         try:
-            value = json.loads(a.data)
+            value = bounded.loads(a.data)
         except ValueError:
             continue
         if isinstance(value, dict):

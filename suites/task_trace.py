@@ -18,7 +18,7 @@ from contracts.dotted import first, get_values, state_text
 from contracts.model import ContractSet, Operation
 from suites.context import CheckContext
 from suites.probes import Probe, default_path_values, example_probes
-from suites.transport import Exchange
+from suites.transport import Exchange, RunStopped
 
 MEDIA_UNITS = frozenset({"image", "audio", "video", "music"})
 """Cost units whose submit counts as a paid media call."""
@@ -60,8 +60,8 @@ class TaskTrace:
 
     ``ended``: "terminal", "timeout", "refused" (non-2xx polls in a row), "error" (transport),
     "off-contract" (a poll showed a status outside the contract's states: polling stops at
-    once), "no-id" (nothing to poll), "first-poll" (followed for one poll only) or "submitted"
-    (not polled at all).
+    once), "no-id" (nothing to poll), "first-poll" (followed for one poll only), "submitted"
+    (not polled at all) or "stopped" (the run stopped sending: its deadline, a dead relay).
     """
 
     submit_op: Operation
@@ -290,7 +290,11 @@ def follow(
     wait = limits.poll_interval
     misses = 0
     while True:
-        observation = _poll_once(ctx, trace, started)
+        try:
+            observation = _poll_once(ctx, trace, started)
+        except RunStopped as exc:  # the run's deadline, or a relay not answering
+            trace.ended, trace.detail = "stopped", str(exc)
+            return trace
         trace.observations.append(observation)
         if not until_terminal:
             trace.ended = "first-poll"
@@ -312,7 +316,7 @@ def follow(
         if elapsed >= limits.task_seconds:
             trace.ended = "timeout"
             return trace
-        time.sleep(min(wait, limits.task_seconds - elapsed))
+        time.sleep(min(wait, limits.task_seconds - elapsed, ctx.transport.guard.time_left()))
         wait = min(MAX_WAIT, wait * BACKOFF)
 
 

@@ -18,6 +18,7 @@ import httpx
 
 from contracts.dotted import get_values
 from contracts.model import Operation
+from suites import bounded
 from suites.context import CheckContext
 from suites.findings import Finding, Outcome
 from suites.task_trace import (
@@ -305,7 +306,8 @@ def _read_some(exchange: Exchange, response: httpx.Response) -> tuple[Exchange, 
     chunks: list[bytes] = []
     read = 0
     try:
-        for chunk in response.iter_bytes():
+        # decoded a piece at a time: a compressed result file is never inflated whole
+        for chunk in bounded.BodyReader(response, bounded.MAX_BODY_BYTES):
             chunks.append(chunk)
             read += len(chunk)
             if read >= MAX_DOWNLOAD:

@@ -1,14 +1,18 @@
-"""Talk to the relay with manners: a rate limit, bounded retries on 429/503, a timeout, a budget.
+"""Talk to the relay with manners and within limits: a rate limit, bounded retries on 429/503,
+a deadline per request, caps on what is read, a budget, a run deadline.
 
 Every request a run sends goes through ``Transport``: it maps contract paths to the relay's,
 presents the key the way the operation expects, charges the budget before sending (a request
-over a cap is never sent: ``BudgetExceeded``), and returns an ``Exchange`` whose request side is
-already redacted. Transport failures come back as an exchange with ``error`` set, never raised.
+over a cap is never sent: ``BudgetExceeded``; once the run is stopped, ``RunStopped``), and
+returns an ``Exchange`` whose request side is already redacted. Each request ends by its
+deadline (``limits.timeout``: connect, headers and the whole body, whatever the server drips;
+suites/deadline.py) and reads at most ``limits.max_body_bytes`` of body, decoded
+(suites/bounded.py). Transport failures, and answers cut at a deadline or a cap, come back as
+an exchange with ``error`` set and no status, never raised; redirects are never followed.
 """
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
@@ -21,6 +25,9 @@ from typing import Any
 import httpx
 
 from contracts.paths import PrefixMap
+from suites import bounded
+from suites.deadline import Deadline, current, install, within
+from suites.guard import RunGuard
 from suites.profile import Budget, Limits
 from suites.redact import Redactor
 
@@ -32,10 +39,18 @@ MAX_RETRY_WAIT = 30.0
 WRONG_KEY = "sk-relaykit-wrong-key-0000000000000000"
 KEY_HEADERS = ("x-api-key", "mj-api-secret", "access-token")
 """Schemes that present the key in a header of their own name."""
+MAX_HEADERS = 256
+"""Header lines of an answer read at most (h11 already refuses a header block over 100 KiB)."""
+ACCEPT_ENCODING = "gzip, deflate"
+"""The codings asked for: exactly those suites/bounded.py inflates within the body cap."""
 
 
 class BudgetExceeded(Exception):
     """Sending would go over a cap; the message says which."""
+
+
+class RunStopped(BudgetExceeded):
+    """Nothing more is sent in this run: its deadline passed or the relay is not answering."""
 
 
 @dataclass(slots=True)
@@ -111,11 +126,11 @@ class Exchange:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
     def json(self) -> Any:
-        """The body parsed as JSON, or None when it is not JSON."""
-        try:
-            return json.loads(self.content)
-        except ValueError:
+        """The body parsed as JSON (bounded: suites/bounded.py), or None when it is not JSON,
+        is out of bounds, or was not read whole."""
+        if self.error:
             return None
+        return bounded.json_or_none(self.content)
 
     def response_view(self, redactor: Redactor) -> dict[str, Any]:
         """Status, the headers a reader needs and a bounded, redacted excerpt of the body."""
@@ -174,17 +189,24 @@ class Transport:
         self.key = key
         self.limits = limits
         self.spend = Spend(budget)
+        self.guard = RunGuard(limits.run_seconds)
         self.path_map = path_map or PrefixMap()
         self.redactor = redactor or Redactor([key])
         self.rate = RateLimiter(limits.rps)
+        # no single read waits longer than a stream may stall; the request's deadline bounds
+        # the sum of them (suites/deadline.py clamps every socket operation to it)
         timeout = httpx.Timeout(limits.timeout, read=min(limits.timeout, limits.stream_stall))
         # TCP_NODELAY: httpx writes headers and body apart, and Nagle would hold the body back
         # for a delayed ACK (~40 ms a request on loopback), skewing every latency we record
         nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+        transport = httpx.HTTPTransport(socket_options=nodelay)
+        install(transport)
         self.client = httpx.Client(
             base_url=self.base_url,
             timeout=timeout,
-            transport=httpx.HTTPTransport(socket_options=nodelay),
+            transport=transport,
+            follow_redirects=False,
+            headers={"accept-encoding": ACCEPT_ENCODING},
         )
         self.observer: Callable[[Exchange], None] | None = None
         """Told of every answered exchange (the runner collects latency and fields)."""
@@ -192,6 +214,10 @@ class Transport:
     def close(self) -> None:
         """Close the connection pool."""
         self.client.close()
+
+    def stopped(self) -> str:
+        """Why the run sends nothing more ('' while it may send)."""
+        return self.guard.stopped()
 
     def url(self, path: str) -> str:
         """The relay URL for a contract path (absolute URLs pass through)."""
@@ -229,40 +255,85 @@ class Transport:
         request.read()  # multipart bodies are generated lazily: read once, resend on retry
         return request
 
+    def _charge(self, requests: int, tokens: int, paid_calls: int) -> None:
+        reason = self.guard.stopped()
+        if reason:
+            raise RunStopped(f"not sent: {reason}")
+        self.spend.charge(requests, tokens, paid_calls)
+
     def send(
         self, request: httpx.Request, *, tokens: int = 0, paid_calls: int = 0, body_note: str = ""
     ) -> Exchange:
-        """Send with rate limit and retries; BudgetExceeded when the budget forbids it."""
+        """Send with rate limit and retries, read the answer within its deadline and caps;
+        BudgetExceeded (RunStopped) when the budget (the run) forbids sending."""
         described = self.describe(request, body_note)
         retries = 0
         while True:
-            self.spend.charge(1, tokens if not retries else 0, paid_calls if not retries else 0)
+            self._charge(1, tokens if not retries else 0, paid_calls if not retries else 0)
             self.rate.wait()
-            started = time.monotonic()
-            try:
-                response = self.client.send(request)
-            except httpx.TransportError as exc:
-                return Exchange(
-                    described,
-                    elapsed=time.monotonic() - started,
-                    error=f"{type(exc).__name__}: {exc}",
-                    retries=retries,
-                )
-            exchange = Exchange(
-                described,
-                status=response.status_code,
-                headers=dict(response.headers),
-                content=response.content,
-                elapsed=time.monotonic() - started,
-                retries=retries,
-            )
+            exchange = self._attempt(request, described)
+            exchange.retries = retries
             wait = self._retry_wait(exchange, retries)
-            if wait is None:
-                if self.observer is not None:
+            if wait is None or wait > self.guard.time_left():
+                if self.observer is not None and exchange.status is not None:
                     self.observer(exchange)
                 return exchange
             retries += 1
             time.sleep(wait)
+
+    def _attempt(self, request: httpx.Request, described: dict[str, Any]) -> Exchange:
+        """One try, ended by its deadline (connect, headers and body) and its caps."""
+        started = time.monotonic()
+        limit = Deadline(started + self.limits.timeout, f"timeout ({self.limits.timeout:g} s)")
+        response: httpx.Response | None = None
+        reader: bounded.BodyReader | None = None
+        pieces: list[bytes] = []
+        failure: Failure | None = None
+        try:
+            with within(limit) as deadline:
+                response = self.client.send(request, stream=True)
+                try:
+                    failure = _too_many_headers(response)
+                    if failure is None:
+                        reader = self.reader(response, deadline)
+                        pieces.extend(reader)
+                        failure = _cut(reader)
+                finally:
+                    response.close()
+        except httpx.HTTPError as exc:
+            failure = self._explain(exc, limit, reader)
+        exchange = Exchange(described, content=b"".join(pieces))
+        exchange.elapsed = time.monotonic() - started
+        if response is not None:
+            # items(), not dict(headers): looking each name up again is quadratic in the count
+            exchange.status, exchange.headers = response.status_code, dict(response.headers.items())
+        self.guard.note(failure[0] if failure else "")
+        if failure is not None:
+            _fail(exchange, failure[1])
+        return exchange
+
+    def reader(
+        self, response: httpx.Response, deadline: Deadline | None = None
+    ) -> bounded.BodyReader:
+        """A reader of ``response``'s body within max_body_bytes and the deadline (by default
+        that of the request being sent in this thread)."""
+        return bounded.BodyReader(response, self.limits.max_body_bytes, deadline or current())
+
+    def _explain(
+        self, exc: httpx.HTTPError, deadline: Deadline | None, reader: bounded.BodyReader | None
+    ) -> Failure:
+        """A transport error as (kind, message): the deadline, a stall, or what httpx said."""
+        got = reader.arrived() if reader is not None else "before the headers came"
+        if isinstance(exc, httpx.TimeoutException):
+            if deadline is not None and deadline.passed():
+                return TIMED_OUT, f"{deadline.name} passed {got}"
+            read = min(self.limits.timeout, self.limits.stream_stall)
+            return TIMED_OUT, f"{type(exc).__name__}: no byte for {read:g} s {got}"
+        said = str(exc) or "(no detail)"
+        if "buffer too long" in said.lower():  # h11's cap on a header block
+            said += " (a header block over 100 KiB)"
+        kind = "could not connect" if isinstance(exc, httpx.ConnectError) else "broke off"
+        return kind, f"{type(exc).__name__}: {said}" + (f" {got}" if reader else "")
 
     def _retry_wait(self, exchange: Exchange, retries: int) -> float | None:
         if exchange.status not in RETRY_STATUSES or retries >= self.limits.retries:
@@ -274,29 +345,96 @@ class Transport:
 
     @contextmanager
     def stream(
-        self, request: httpx.Request, *, tokens: int = 0, paid_calls: int = 0
+        self,
+        request: httpx.Request,
+        *,
+        tokens: int = 0,
+        paid_calls: int = 0,
+        seconds: float | None = None,
+        name: str = "",
     ) -> Iterator[tuple[Exchange, httpx.Response | None, float]]:
         """Open a streamed response: (exchange without body, the open response, sent-at).
 
-        Retries apply only before the stream starts; the response is None on a transport
-        error (then the exchange says why).
+        Everything in the block (connect, headers, the body however it is read) ends
+        ``seconds`` after sending (default ``limits.timeout``; ``name`` is that limit in
+        words). Retries apply only before the stream starts; the response is None when no
+        usable answer came (then the exchange says why).
         """
         described = self.describe(request)
-        self.spend.charge(1, tokens, paid_calls)
+        self._charge(1, tokens, paid_calls)
         self.rate.wait()
         sent_at = time.monotonic()
+        if seconds is None:
+            seconds, name = self.limits.timeout, f"timeout ({self.limits.timeout:g} s)"
+        with within(Deadline(sent_at + seconds, name or f"{seconds:g} s")) as deadline:
+            try:
+                response = self.client.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                kind, message = self._explain(exc, deadline, None)
+                self.guard.note(kind)
+                exchange = Exchange(described, elapsed=time.monotonic() - sent_at)
+                _fail(exchange, message)
+                yield exchange, None, sent_at
+                return
+            try:
+                exchange = Exchange(described, status=response.status_code)
+                exchange.headers = response.headers
+                excess = _too_many_headers(response)
+                self.guard.note(excess[0] if excess else "")
+                if excess is not None:
+                    _fail(exchange, excess[1])
+                    yield exchange, None, sent_at
+                    return
+                yield exchange, response, sent_at
+                if self.observer is not None and exchange.status is not None:
+                    self.observer(exchange)
+            finally:
+                response.close()
+
+    def finish(self, exchange: Exchange, response: httpx.Response, sent_at: float) -> None:
+        """Read the rest of a streamed answer that is no stream into ``exchange`` (in the
+        ``stream`` block), within max_body_bytes and the block's deadline."""
+        reader = self.reader(response)
+        pieces: list[bytes] = []
+        failure: Failure | None = None
         try:
-            response = self.client.send(request, stream=True)
-        except httpx.TransportError as exc:
-            yield Exchange(described, error=f"{type(exc).__name__}: {exc}"), None, sent_at
-            return
-        try:
-            exchange = Exchange(described, status=response.status_code, headers=response.headers)
-            yield exchange, response, sent_at
-            if self.observer is not None:
-                self.observer(exchange)
-        finally:
-            response.close()
+            pieces.extend(reader)
+            failure = _cut(reader)
+        except httpx.HTTPError as exc:
+            failure = self._explain(exc, current(), reader)
+        exchange.content = b"".join(pieces)
+        exchange.elapsed = time.monotonic() - sent_at
+        if failure is not None:
+            _fail(exchange, failure[1])
+
+
+Failure = tuple[str, str]
+"""(kind, message): the kind in the few words the run guard counts, the message for people."""
+TIMED_OUT = "timed out"
+
+
+def _too_many_headers(response: httpx.Response) -> Failure | None:
+    count = len(response.headers.raw)
+    if count <= MAX_HEADERS:
+        return None
+    return "sent too many headers", f"{count:,} header lines, over the {MAX_HEADERS} read"
+
+
+def _cut(reader: bounded.BodyReader) -> Failure | None:
+    if not reader.cut:
+        return None
+    return (TIMED_OUT if reader.cut_by == "deadline" else "went over a cap"), reader.cut
+
+
+def _fail(exchange: Exchange, message: str) -> None:
+    """Mark an exchange as not answered whole: no status (so nothing judges a cut body), the
+    reason (with the status that came, if one did), a bounded excerpt of what arrived."""
+    if exchange.status is not None:
+        message = f"HTTP {exchange.status}, then {message}"
+    exchange.status, exchange.error = None, message
+    exchange.content = exchange.content[:EXCERPT]
+    if len(exchange.headers) > MAX_HEADERS:
+        exchange.headers = dict(list(exchange.headers.items())[:MAX_HEADERS])
 
 
 _NOISE = frozenset({"accept-encoding", "connection", "user-agent", "content-length", "host"})

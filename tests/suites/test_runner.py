@@ -75,3 +75,26 @@ def test_field_paths_walk_objects_and_arrays() -> None:
         "c",
         "c.d",
     ]
+
+
+def test_a_dead_relay_stops_the_run_early_and_the_rest_is_skipped(
+    contracts: ContractSet,
+) -> None:
+    plan = make_plan(contracts, Profile(), ["models", "openai-chat"], 1)
+    record = run(contracts, Profile(limits=FAST), plan, "http://127.0.0.1:9", KEY)
+    reason = "relay not answering: 6 of the first 6 requests could not connect"
+    assert record.run["stopped"] == reason
+    assert record.spent["requests"] < 12  # the few in flight when it stopped, no more
+    skipped = {f.message for f in record.findings if f.outcome is Outcome.SKIP}
+    assert f"not run: {reason}" in skipped
+    errors = [f for f in record.findings if f.outcome is Outcome.ERROR]
+    assert errors and all("ConnectError" in f.message for f in errors)
+
+
+def test_the_run_deadline_skips_what_is_left(contracts: ContractSet, url: str) -> None:
+    plan = make_plan(contracts, Profile(), ONLY)
+    quick = Profile(limits=Limits(rps=0, retries=0, run_seconds=0.001))
+    record = run(contracts, quick, plan, url, KEY)
+    assert record.run["stopped"] == "run deadline (0.001 s) reached"
+    assert record.spent["requests"] == 0
+    assert {f.outcome for f in record.findings} == {Outcome.SKIP}

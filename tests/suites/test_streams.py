@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -14,6 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from mockserver.background import serve_in_thread
+from suites import bounded
 from suites.streams import StreamLimits, StreamRecord, read_sse
 
 
@@ -49,9 +51,29 @@ def _app() -> Starlette:
     async def json(_: Request) -> Response:
         return Response(b'{"not": "a stream"}', media_type="application/json")
 
-    return Starlette(
-        routes=[Route(f"/{f.__name__}", f) for f in (paced, burst, endless, stalled, json)]
-    )
+    def gzipped_sse(text: bytes) -> Response:
+        packer = zlib.compressobj(6, zlib.DEFLATED, 31)
+        body = packer.compress(text) + packer.flush()
+        headers = {"content-encoding": "gzip"}
+        return Response(body, media_type="text/event-stream", headers=headers)
+
+    async def gzipped(_: Request) -> Response:
+        return gzipped_sse(b"".join(f"data: {n}\n\n".encode() for n in range(5)))
+
+    async def inflating(_: Request) -> Response:  # 64 MiB of one endless line, ~64 KiB sent
+        return gzipped_sse(b"data: " + b"a" * (64 * 1024 * 1024))
+
+    async def drip(_: Request) -> Response:  # an event that never ends, a byte at a time
+        async def body() -> AsyncIterator[bytes]:
+            yield b"data: "
+            while True:
+                yield b"n"
+                await asyncio.sleep(0.02)
+
+        return sse(body())
+
+    routes = (paced, burst, endless, stalled, json, gzipped, inflating, drip)
+    return Starlette(routes=[Route(f"/{f.__name__}", f) for f in routes])
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +121,20 @@ def test_an_endless_stream_ends_at_the_time_cap(url: str) -> None:
 def test_an_answer_that_is_not_sse(url: str) -> None:
     record, _ = read(url, "/json", StreamLimits())
     assert record.ended == "not-sse" and not record.arrivals
+
+
+def test_a_compressed_stream_is_read_as_its_events(url: str) -> None:
+    record, _ = read(url, "/gzipped", StreamLimits())
+    assert record.complete and [a.data for a in record.arrivals] == ["0", "1", "2", "3", "4"]
+
+
+def test_the_byte_cap_counts_inflated_bytes(url: str) -> None:
+    record, _ = read(url, "/inflating", StreamLimits(bytes=1024 * 1024))
+    assert record.ended == "bytes" and not record.arrivals
+    assert record.total_bytes <= 1024 * 1024 + bounded.PIECE
+
+
+def test_a_drip_fed_stream_ends_at_the_time_cap(url: str) -> None:
+    # bytes keep coming faster than the stall limit and never complete an event
+    record, _ = read(url, "/drip", StreamLimits(seconds=0.5, stall=5))
+    assert record.ended == "seconds" and not record.arrivals
