@@ -9,9 +9,10 @@ noise (every check of a missing route fails its own way), so a run first asks, f
   that a relay's router answers before doing any paid work. To tell the router's "no such
   route" from a handler's answer, the same request is first sent to a path no relay has (the
   *control*): a route that answers exactly like the control (same status, same body once the
-  path is taken out), or answers 405/501, or 404 without any path parameter to be unknown, is
-  not offered. A relay that authenticates before routing (the control answers 401/403 without
-  a key) is asked again with the key. A route with a parameter that answers 404 unlike the
+  path is taken out) when the control looks like "not found" (a 4xx, or a web page), or
+  answers 405/501, or 404 without any path parameter to be unknown, is not offered. A relay
+  that authenticates before routing (the control answers 401/403 without a key) is asked
+  again with the key. A route with a parameter that answers 404 unlike the
   control is offered: that is the documented answer to an unknown task id.
 
 Nothing here raises for what a relay answers; a transport error leaves a route unknown, and
@@ -205,7 +206,7 @@ def _probe(
     relay_path = transport.path_map.to_relay(path)
     if status in NOT_A_ROUTE:
         return RouteVerdict(op.method, op.path, False, status, f"answered {status}")
-    if control.status is not None and fingerprint(exchange, relay_path) == fingerprint(
+    if _tells_not_found(control) and fingerprint(exchange, relay_path) == fingerprint(
         control, control_path
     ):
         why = f"answered {status} like a path no relay has"
@@ -213,6 +214,17 @@ def _probe(
     if status == 404 and "{" not in op.path:
         return RouteVerdict(op.method, op.path, False, status, "answered 404")
     return RouteVerdict(op.method, op.path, True, status, f"answered {status}")
+
+
+def _tells_not_found(control: Exchange) -> bool:
+    """True when the control's answer looks like a router's "no such route": a 4xx, or a
+    web page (a relay's console served for any unknown path). A relay that answers everything
+    with a 5xx, a redirect or the same JSON is broken or odd, not offering nothing: its routes
+    are checked, and the checks say what is wrong."""
+    status = control.status
+    if status is None:
+        return False
+    return 400 <= status < 500 or (200 <= status < 300 and control.content_type == "text/html")
 
 
 def _models(contracts: ContractSet, transport: Transport, found: Discovery) -> None:
