@@ -1,0 +1,175 @@
+"""What an imported operation is in relaykit's terms, from what relaykit already knows.
+
+Auth schemes are read against the export's own table (``contracts.openapi.SECURITY_SCHEMES``);
+error envelopes against ``envelopes.yaml``; and an operation on the method and path of a
+shipped contract, whose request examples select it, *matches* that contract: it is said so,
+and it takes the shipped contract's mock behaviour (renderer, stream terminator, invariants)
+when its documented answer has the shipped contract's shape.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from contracts import selection
+from contracts.importer import synth
+from contracts.importer.model import Draft, Finding
+from contracts.model import ContractSet, Envelope, Operation
+from contracts.openapi import SECURITY_SCHEMES
+from contracts.validation import REF_PREFIX, Validators, iter_refs
+
+_HEADER_SCHEMES = {
+    str(s["name"]).lower(): name
+    for name, s in SECURITY_SCHEMES.items()
+    if s.get("type") == "apiKey" and s.get("in") == "header"
+} | {"authorization": "bearer"}
+_BORROWED_RENDERS = {"chat.completion", "text_completion", "embeddings", "models", "images",
+                     "audio.speech", "audio.transcription"}
+
+
+def kept_components(doc_schemas: Any, shipped: Mapping[str, Any]) -> frozenset[str]:
+    """Shared schemas of the document equal to the shipped ones (kept as references)."""
+    if not isinstance(doc_schemas, dict):
+        return frozenset()
+    same = {n for n, s in doc_schemas.items() if n in shipped and shipped[n] == s}
+    changed = True
+    while changed:  # a schema is kept only when everything it references is kept too
+        changed = False
+        for name in list(same):
+            for _, ref in iter_refs(doc_schemas[name]):
+                if not ref.startswith(REF_PREFIX) or ref[len(REF_PREFIX) :] not in same:
+                    same.discard(name)
+                    changed = True
+                    break
+    return frozenset(same)
+
+
+def auth(draft: Draft) -> list[str]:
+    """The draft's auth schemes; what relaykit cannot present is listed with a ``?``."""
+    names: list[str] = []
+    for scheme in draft.security:
+        kind = scheme.get("type")
+        if kind == "none":
+            names.append("none")
+        elif kind in ("oauth2", "openIdConnect") or (
+            kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer"
+        ):
+            names.append("bearer")
+        elif kind == "apiKey" and scheme.get("in") == "header":
+            header = str(scheme.get("name", ""))
+            names.append(_HEADER_SCHEMES.get(header.lower(), f"?header {header}"))
+        else:
+            names.append(f"?{kind or scheme.get('name')} {scheme.get('in', '')}".strip())
+    for header in draft.auth_headers:
+        if header in _HEADER_SCHEMES:
+            names.append(_HEADER_SCHEMES[header])
+    return list(dict.fromkeys(names))
+
+
+def envelope_of(
+    draft: Draft,
+    envelopes: Mapping[str, Envelope],
+    validators: Validators,
+    components: Mapping[str, Any],
+) -> str | None:
+    """The first envelope every documented error body (or its schema's instance) fits."""
+    bodies = []
+    for err in draft.errors:
+        body = err.example if err.example is not None else synth.instance(err.schema, components)
+        if isinstance(body, dict) and body:
+            bodies.append(body)
+    for name, env in envelopes.items():
+        if bodies and all(validators.is_valid(env.schema, b) for b in bodies):
+            return name
+    for name, env in envelopes.items():
+        if any(validators.is_valid(env.schema, b) for b in bodies):
+            return name
+    return None
+
+
+def _route_key(path: str) -> str:
+    return re.sub(r"\{[^}]*\}", "{}", path.rstrip("/"))
+
+
+def route_table(shipped: ContractSet) -> dict[tuple[str, str], list[Operation]]:
+    """The shipped operations by method and route (parameter names ignored)."""
+    table: dict[tuple[str, str], list[Operation]] = {}
+    for op in shipped:
+        table.setdefault((op.method, _route_key(op.path)), []).append(op)
+    return table
+
+
+def shipped_matches(
+    draft: Draft, table: Mapping[tuple[str, str], list[Operation]]
+) -> tuple[list[Operation], list[Operation]]:
+    """Shipped operations the draft's requests select: (answering JSON, answering a stream)."""
+    ops = table.get((draft.method, _route_key(draft.path)), [])
+    if not ops:
+        return [], []
+    bodies = [e.value for e in draft.request_examples if e.erratum is None]
+    if not bodies:
+        bodies = [{}]
+    plain: list[Operation] = []
+    streamed: list[Operation] = []
+    for body in bodies:
+        if not isinstance(body, dict):
+            continue
+        for wants_stream, found in ((False, plain), (True, streamed)):
+            if wants_stream and draft.stream is None:
+                continue
+            if not wants_stream and draft.stream is not None and draft.stream.when == "always":
+                continue
+            probe = {**body, "stream": wants_stream} if draft.request_type != "none" else body
+            op = selection.select(ops, probe)
+            if op is not None and op not in found and (op.stream is not None) == wants_stream:
+                found.append(op)
+    return plain, streamed
+
+
+def borrow(
+    draft: Draft,
+    plain: list[Operation],
+    streamed: list[Operation],
+    validators: Validators,
+    components: Mapping[str, Any],
+) -> list[Finding]:
+    """Take the matched shipped contracts' mock behaviour where the draft has their shape."""
+    notes: list[Finding] = []
+    answer = next((e.value for e in draft.response_examples if e.erratum is None), None)
+    if answer is None:
+        answer = synth.instance(draft.response_schema, components)
+    for op in plain:
+        if op.response.render in _BORROWED_RENDERS and op.response.schema is not None and (
+            validators.is_valid(op.response.schema, answer)
+        ):
+            draft.render = op.response.render
+            break
+    if draft.stream is not None:
+        for op in streamed:
+            assert op.stream is not None
+            if op.stream.framing != draft.stream.framing:
+                continue
+            draft.stream.render = op.stream.render
+            if draft.stream.terminator is None:
+                draft.stream.terminator = op.stream.terminator
+            if draft.stream.event_schema is None and not draft.stream.examples:
+                draft.stream.event_schema = op.stream.event_schema
+            break
+    matched = [*plain, *streamed]
+    if matched and (draft.render != "static" or (draft.stream and draft.stream.render != "static")):
+        shared = _common(op.invariants for op in matched)
+        draft.invariants = [i for i in shared if _applies(i, draft)]
+    draft.shipped = [op.id for op in matched]
+    return notes
+
+
+def _common(lists: Iterable[tuple[str, ...]]) -> list[str]:
+    lists = list(lists)
+    first = list(lists[0]) if lists else []
+    return [i for i in first if all(i in other for other in lists[1:])]
+
+
+def _applies(invariant: str, draft: Draft) -> bool:
+    return not ("chunk" in invariant and draft.stream is None)

@@ -1,0 +1,202 @@
+"""One import, start to end: read, convert, draft, lint, recognise, complete, write, reload."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from contracts.importer import (
+    apifox,
+    complete,
+    lint,
+    openapi,
+    postman,
+    recognise,
+    sources,
+    swagger,
+    write,
+)
+from contracts.importer.errors import SourceError
+from contracts.importer.model import Document, Draft, Finding
+from contracts.loader import ContractError, load_contracts
+from contracts.model import ContractSet
+from contracts.validation import Validators
+
+
+@dataclass
+class ImportResult:
+    """What an import did: the document read, the lint, the files written, the matches."""
+
+    document: Document
+    findings: list[Finding]
+    written: list[Path] = field(default_factory=list)
+    matches: dict[str, list[str]] = field(default_factory=dict)
+    kept_shipped: list[str] = field(default_factory=list)
+    origin: str = ""
+
+
+def to_openapi(source: sources.Source) -> dict[str, Any]:
+    """The document in the OpenAPI 3 shape, whatever its format."""
+    if source.format == "openapi":
+        data: dict[str, Any] = source.data
+        return data
+    converters: dict[str, Callable[[sources.Source], dict[str, Any]]] = {
+        "swagger": swagger.convert,
+        "apifox": apifox.convert,
+        "postman": postman.convert,
+    }
+    return converters[source.format](source)
+
+
+def draft_document(source: sources.Source, shipped: ContractSet) -> tuple[Document, list[Draft]]:
+    """The document's drafts, linted, recognised and completed; findings on the Document."""
+    data = to_openapi(source)
+    schemas = (data.get("components") or {}).get("schemas")
+    keep = recognise.kept_components(schemas, shipped.components)
+    reader = openapi.Reader(source, data, keep)
+    doc = reader.read()
+    drafts, structural = lint.structure(doc.drafts)
+    findings = [*doc.findings, *structural]
+    validators = Validators(shipped.components)
+    components = shipped.components
+    table = recognise.route_table(shipped)
+    base = openapi.base_path(data)
+    unknown_auth: dict[str, list[str]] = {}
+    assumed_auth: list[str] = []
+    assumed_envelope: list[str] = []
+    for d in drafts:
+        findings += lint.schemas(d, validators)
+        findings += lint.stream_answers(d)
+        findings += lint.examples(d, validators)
+        findings += lint.paths(d, base)
+        complete.examples(d, validators, components)
+        names = recognise.auth(d)
+        for name in (n for n in names if n.startswith("?")):
+            unknown_auth.setdefault(name[1:], []).append(d.label)
+        d.auth = [n for n in names if not n.startswith("?")]
+        if not d.auth:
+            d.auth = ["bearer"]
+            assumed_auth.append(d.label)
+        plain, streamed = recognise.shipped_matches(d, table)
+        recognise.borrow(d, plain, streamed, validators, components)
+        matched = [*plain, *streamed]
+        envelope = recognise.envelope_of(d, shipped.envelopes, validators, components)
+        if envelope is None and matched:
+            envelope = matched[0].errors.envelope
+        if envelope is None:
+            envelope = "openai"
+            assumed_envelope.append(d.label)
+        d.envelope = envelope
+        env_schema = shipped.envelopes[envelope].schema
+        d.errors = [e for e in d.errors if 400 <= e.status <= 599]
+        for e in d.errors:
+            if e.example is not None and not validators.is_valid(env_schema, e.example):
+                e.example = None
+        d.vendor = matched[0].vendor if matched else (envelope if envelope not in
+                                                      assumed_envelope else "imported")
+        if d.stream is not None and not d.stream.examples:
+            complete.stream_example(d.stream, validators, components)
+        if d.shipped:
+            findings.append(Finding(
+                "shipped-match", d.label, d.pointer,
+                "matches the shipped contract(s) " + ", ".join(d.shipped)
+                + " (same method, path and selecting conditions); --keep-shipped keeps those",
+                severity="note"))
+    for scheme, users in unknown_auth.items():
+        findings.append(Finding("auth", _users(users), "/components/securitySchemes",
+                                f"security scheme {scheme!r} is not one relaykit presents "
+                                "(bearer, x-api-key, mj-api-secret, access-token); left out",
+                                severity="note"))
+    if assumed_auth:
+        findings.append(Finding("auth", _users(assumed_auth), "/", "no auth relaykit can "
+                                "present is documented; Bearer assumed", severity="note"))
+    if assumed_envelope:
+        findings.append(Finding("envelope", _users(assumed_envelope), "/", "no documented "
+                                "error matches a known envelope; the OpenAI envelope is assumed",
+                                severity="note"))
+    doc.findings = findings
+    return doc, drafts
+
+
+def _users(labels: list[str]) -> str:
+    return labels[0] + (f" and {len(labels) - 1} more" if len(labels) > 1 else "")
+
+
+def import_document(
+    path: Path,
+    out_dir: Path,
+    shipped: ContractSet,
+    expected: str = "auto",
+    keep_shipped: bool = False,
+) -> ImportResult:
+    """Import the document at ``path`` into ``out_dir``; SourceError when it cannot be read."""
+    source = sources.read(path, expected)
+    origin = path.name
+    doc, drafts = draft_document(source, shipped)
+    _prepare(out_dir)
+    by_id = {op.id: op for op in shipped}
+    to_write = [d for d in drafts if not (keep_shipped and d.shipped)]
+    kept = [i for d in drafts if keep_shipped for i in d.shipped]
+    findings = write.number(doc.findings)
+    for f in findings:
+        if f.pointer.startswith("/") and f.line is None:
+            f.line = source.line_of(f.pointer)
+    written = write.write_contracts(to_write, out_dir, origin)
+    written += write.copy_shipped([by_id[i].source_file for i in kept], out_dir)
+    dropped = _reload(out_dir, written, findings)
+    written = [p for p in written if p not in dropped]
+    result = ImportResult(doc, findings, written, {d.id: d.shipped for d in drafts if d.shipped},
+                          list(dict.fromkeys(kept)), origin)
+    (out_dir / write.LINT_JSON).write_text(
+        write.lint_json(doc, findings, [str(p.relative_to(out_dir)) for p in written]),
+        encoding="utf-8")
+    (out_dir / write.LINT_MD).write_text(write.lint_markdown(doc, findings, origin),
+                                         encoding="utf-8")
+    return result
+
+
+def _prepare(out_dir: Path) -> None:
+    """An empty directory, or a previous import's (whose contracts are removed first)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SourceError(str(out_dir), "", "the output is a file, not a directory")
+    previous = out_dir / write.LINT_JSON
+    if previous.exists():
+        try:
+            listed = json.loads(previous.read_text(encoding="utf-8")).get("contracts", [])
+        except (OSError, ValueError, AttributeError):
+            listed = []
+        for name in listed:
+            (out_dir / name).unlink(missing_ok=True)
+    elif out_dir.exists() and any(out_dir.rglob("*.yaml")):
+        raise SourceError(str(out_dir), "", "holds YAML files that no import wrote; "
+                          "choose an empty directory")
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+_PROBLEM_FILE = re.compile(r"^(.+?\.yaml): ")
+
+
+def _reload(out_dir: Path, written: list[Path], findings: list[Finding]) -> set[Path]:
+    """Load what was written; a contract the loader refuses is removed and said so."""
+    dropped: set[Path] = set()
+    for _ in range(3):
+        try:
+            load_contracts([out_dir])
+            return dropped
+        except ContractError as exc:
+            for line in exc.problems:
+                m = _PROBLEM_FILE.match(line)
+                if not m:
+                    continue
+                bad = Path(m.group(1))
+                if bad.exists():
+                    bad.unlink()
+                    dropped.add(bad)
+                findings.append(Finding("not-imported", bad.stem, "",
+                                        f"the contract does not load: {line[m.end():]}",
+                                        severity="warning", ref=f"L{len(findings) + 1}"))
+    return dropped
