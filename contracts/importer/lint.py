@@ -39,10 +39,11 @@ def structure(drafts: list[Draft]) -> tuple[list[Draft], list[Finding]]:
     """Duplicate ids renamed, duplicate routes dropped; the drafts kept and the findings."""
     findings: list[Finding] = []
     ids: dict[str, Draft] = {}
-    routes: dict[tuple[str, str], Draft] = {}
+    routes: dict[tuple[str, str, str], Draft] = {}
     kept: list[Draft] = []
     for draft in drafts:
-        route = (draft.method, draft.path)
+        mode = draft.stream.when if draft.stream else "none"
+        route = (draft.method, draft.path, repr((sorted(draft.match.items()), draft.priority, mode)))
         if route in routes:
             first = routes[route]
             findings.append(Finding(
@@ -139,7 +140,8 @@ def stream_answers(draft: Draft) -> list[Finding]:
         if not (isinstance(ex.value, dict) and ex.value.get("stream") is True):
             continue
         answer = answers.get(ex.name)
-        if answer is None and draft.stream is not None:
+        streamed = {e.name for e in draft.stream.examples} if draft.stream else set()
+        if ex.name in streamed or (answer is None and draft.stream is not None):
             continue  # the document's stream answers it
         where = answer.pointer if answer is not None else draft.response_schema_pointer
         finding = Finding("stream-json-answer", draft.label, where or draft.pointer,

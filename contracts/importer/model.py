@@ -13,7 +13,7 @@ from typing import Any, Literal
 Severity = Literal["error", "warning", "note"]
 
 
-@dataclass
+@dataclass(eq=False)
 class Finding:
     """One mistake (or one thing lost) in the document, at a place in the source."""
 
@@ -107,6 +107,8 @@ class Draft:
     response_schema_pointer: str = ""
     response_examples: list[DraftExample] = field(default_factory=list)
     stream: DraftStream | None = None
+    match: dict[str, Any] = field(default_factory=dict)
+    priority: int = 0
     errors: list[DraftError] = field(default_factory=list)
     envelope: str = ""
     render: str = "static"

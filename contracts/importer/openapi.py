@@ -8,6 +8,7 @@ are inlined through ``refs.Inliner``; a reference that does not resolve is a fin
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -70,7 +71,8 @@ class Reader:
                     draft = self._operation(raw_path, method, op, item, f"{item_where}/{method}")
                     for site in self.refs.seen:
                         self.sites.setdefault(site, []).append(draft.label)
-                    out.drafts.append(draft)
+                    modes = op.get("x-relaykit-modes")
+                    out.drafts.extend(_split(draft, modes) if isinstance(modes, list) else [draft])
         for site, ref in self.refs.unresolved.items():
             users = self.sites.get(site, [])
             named = users[0] + (f" and {len(users) - 1} more" if len(users) > 1 else "")
@@ -245,7 +247,27 @@ class Reader:
             if not (isinstance(resolved, dict) and resolved.get("type") == "string"):
                 stream.event_schema = resolved
         for ex in self._examples(media, at, None):
+            if samples.looks_like_sse(ex.value):
+                parsed = samples.parse_sse(ex.value)
+                if not parsed.events:
+                    continue
+                stream.framing = "sse-named" if parsed.named else "sse-data"
+                stream.terminator = parsed.terminator or stream.terminator
+                ex.value = parsed.events
+            elif isinstance(ex.value, dict):
+                ex.value = [ex.value]
+            elif not isinstance(ex.value, list) or not ex.value:
+                continue
             stream.examples.append(ex)
+        if stream.framing == "sse-named":
+            named = event_schema.get("x-relaykit-named-events") if isinstance(
+                event_schema, dict) else None
+            seen = (e["event"] for ex in stream.examples for e in ex.value if isinstance(e, dict))
+            stream.events = {name: {} for name in seen}
+            for name, schema in (named or {}).items():
+                where = f"{at}/x-relaykit-event-schema/x-relaykit-named-events/{name}"
+                stream.events[name] = self.refs.schema(schema, where, base)
+            stream.event_schema = None
         return stream
 
     def _error(self, code: str, resp: dict[str, Any], at: str, base: str) -> DraftError:
@@ -309,6 +331,44 @@ class Reader:
         if value is not None and draft.response_type == "application/json":
             draft.response_examples.append(
                 DraftExample(naming.example_name(name, taken), value, at))
+
+
+def _split(draft: Draft, modes: list[Any]) -> list[Draft]:
+    """Operations relaykit's export merged, apart again (``x-relaykit-modes``)."""
+    out: list[Draft] = []
+    for mode in modes:
+        if not isinstance(mode, dict) or not isinstance(mode.get("id"), str):
+            continue
+        prefix = mode["id"] + "."
+        d = copy.copy(draft)
+        d.id = naming.operation_id(mode["id"], draft.family, draft.method, draft.path)
+        d.family = naming.slug(str(mode.get("family", "")), "-") or draft.family
+        d.summary = str(mode.get("summary") or draft.summary)
+        d.description = ""
+        d.match = dict(mode["match"]) if isinstance(mode.get("match"), dict) else {}
+        d.priority = int(mode.get("priority") or 0)
+        d.request_examples = _only(draft.request_examples, prefix)
+        d.response_examples = _only(draft.response_examples, prefix)
+        d.example_urls = []
+        when = mode.get("stream")
+        if when in ("always", "requested") and draft.stream is not None:
+            d.stream = copy.copy(draft.stream)
+            d.stream.when = when
+            d.stream.examples = _only(draft.stream.examples, prefix)
+        else:
+            d.stream = None
+        if when == "always":
+            d.response_type, d.response_schema, d.response_examples = "text/event-stream", None, []
+        out.append(d)
+    return out or [draft]
+
+
+def _only(examples: list[DraftExample], prefix: str) -> list[DraftExample]:
+    return [
+        DraftExample(e.name[len(prefix) :], e.value, e.pointer, e.summary, e.source, e.erratum)
+        for e in examples
+        if e.name.startswith(prefix)
+    ]
 
 
 def _texts(op: dict[str, Any]) -> tuple[str, str]:

@@ -123,7 +123,10 @@ def shipped_matches(
                 continue
             probe = {**body, "stream": wants_stream} if draft.request_type != "none" else body
             op = selection.select(ops, probe)
-            if op is not None and op not in found and (op.stream is not None) == wants_stream:
+            answers = op is not None and (
+                op.stream is not None if wants_stream else not op.streams_always
+            )
+            if op is not None and answers and op not in found:
                 found.append(op)
     return plain, streamed
 

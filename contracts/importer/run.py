@@ -197,6 +197,10 @@ def _reload(out_dir: Path, written: list[Path], findings: list[Finding]) -> set[
                     bad.unlink()
                     dropped.add(bad)
                 findings.append(Finding("not-imported", bad.stem, "",
-                                        f"the contract does not load: {line[m.end():]}",
+                                        f"the contract does not load: {_cut(line[m.end():])}",
                                         severity="warning", ref=f"L{len(findings) + 1}"))
     return dropped
+
+
+def _cut(text: str, limit: int = 240) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

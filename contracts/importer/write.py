@@ -71,6 +71,10 @@ def contract(draft: Draft, origin: str) -> dict[str, Any]:
     if draft.query is not None:
         out["query"] = draft.query
     out["auth"] = draft.auth
+    if draft.match:
+        out["match"] = draft.match
+    if draft.priority:
+        out["priority"] = draft.priority
     request: dict[str, Any] = {"content_type": draft.request_type}
     if draft.request_schema is not None and draft.request_type != "none":
         request["schema"] = draft.request_schema
