@@ -1,4 +1,4 @@
-"""``relaykit contracts import``: a relay's document (OpenAPI, Swagger, Apifox, Postman) as contracts."""
+"""``relaykit contracts import``: an OpenAPI, Swagger, Apifox or Postman document as contracts."""
 
 from __future__ import annotations
 

@@ -37,6 +37,11 @@ def examples(draft: Draft, validators: Validators, components: Mapping[str, Any]
             draft.response_examples.append(DraftExample("made", value, source=MADE))
     if draft.stream is not None and not _servable(draft.stream.examples):
         stream_example(draft.stream, validators, components)
+    if draft.stream is not None and draft.stream.framing == "sse-named":
+        for ex in draft.stream.examples:  # every event name an example uses is declared
+            for event in ex.value if isinstance(ex.value, list) else []:
+                if isinstance(event, dict) and isinstance(event.get("event"), str):
+                    draft.stream.events.setdefault(event["event"], {})
     for name, schema in draft.path_params.items():
         if isinstance(schema, dict) and not schema.get("examples") and not schema.get("enum"):
             value = _made(schema, validators, components)
@@ -49,8 +54,10 @@ def stream_example(
     """One event made from the event schema (the schema's instance, or ``{}``)."""
     if stream.framing == "sse-named":
         name = next(iter(stream.events), "message")
-        event: Any = {"event": name, "data": _made(stream.events.get(name), validators,
-                                                   components) or {}}
+        event: Any = {
+            "event": name,
+            "data": _made(stream.events.get(name), validators, components) or {},
+        }
     else:
         event = _made(stream.event_schema, validators, components)
         if event is None:

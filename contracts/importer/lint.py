@@ -12,7 +12,9 @@ Rules (the ``rule`` of a finding):
 - ``duplicate-route``: two operations on one method and path that nothing tells apart (the
   second is not imported);
 - ``unresolved-ref``: a ``$ref`` that does not resolve (the reader finds those);
-- ``invalid-schema``: a schema that is not valid JSON Schema (imported as ``{}``).
+- ``invalid-schema``: a schema that is not valid JSON Schema (imported as ``{}``);
+- ``schema-dialect``: a 3.1 schema written in 3.0 terms (``nullable``, boolean
+  ``exclusiveMinimum``) or listing a required field twice, read as meant (the reader).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import re
 from typing import Any
 
 from contracts.importer.model import Draft, DraftExample, DraftStream, Finding
-from contracts.validation import Validators
+from contracts.validation import Problem, Validators
 
 RULES = (
     "example-schema",
@@ -32,6 +34,7 @@ RULES = (
     "duplicate-route",
     "unresolved-ref",
     "invalid-schema",
+    "schema-dialect",
 )
 
 
@@ -43,23 +46,38 @@ def structure(drafts: list[Draft]) -> tuple[list[Draft], list[Finding]]:
     kept: list[Draft] = []
     for draft in drafts:
         mode = draft.stream.when if draft.stream else "none"
-        route = (draft.method, draft.path, repr((sorted(draft.match.items()), draft.priority, mode)))
+        route = (
+            draft.method,
+            draft.path,
+            repr((sorted(draft.match.items()), draft.priority, mode)),
+        )
         if route in routes:
             first = routes[route]
-            findings.append(Finding(
-                "duplicate-route", draft.label, draft.pointer,
-                f"{draft.method} {draft.path} is also {first.id} ({first.pointer}) and nothing "
-                "tells the two apart; only the first is imported", severity="warning"))
+            findings.append(
+                Finding(
+                    "duplicate-route",
+                    draft.label,
+                    draft.pointer,
+                    f"{draft.method} {draft.path} is also {first.id} ({first.pointer}) and nothing "
+                    "tells the two apart; only the first is imported",
+                    severity="warning",
+                )
+            )
             continue
         routes[route] = draft
         if draft.id in ids:
             new_id, n = draft.id, 2
             while new_id in ids:
                 new_id, n = f"{draft.id}_{n}", n + 1
-            findings.append(Finding(
-                "duplicate-id", draft.label, draft.pointer + "/operationId",
-                f"operationId {draft.operation_id or draft.id!r} is also {ids[draft.id].label}; "
-                f"imported as {new_id}"))
+            findings.append(
+                Finding(
+                    "duplicate-id",
+                    draft.label,
+                    draft.pointer + "/operationId",
+                    f"operationId {draft.operation_id or draft.id!r} is also "
+                    f"{ids[draft.id].label}; imported as {new_id}",
+                )
+            )
             draft.id = new_id
         ids[draft.id] = draft
         kept.append(draft)
@@ -75,10 +93,15 @@ def schemas(draft: Draft, validators: Validators) -> list[Finding]:
             return None
         try:
             validators.compile(schema)
-        except ValueError as exc:
-            findings.append(Finding("invalid-schema", draft.label, where,
-                                    f"not a valid JSON Schema ({_first_line(exc)}); "
-                                    "imported as {} (anything)"))
+        except (ValueError, TypeError, OverflowError) as exc:
+            findings.append(
+                Finding(
+                    "invalid-schema",
+                    draft.label,
+                    where,
+                    f"not a valid JSON Schema ({_first_line(exc)}); imported as {{}} (anything)",
+                )
+            )
             return {}
         return schema
 
@@ -101,14 +124,21 @@ def examples(draft: Draft, validators: Validators) -> list[Finding]:
     def judge(ex: DraftExample, schema: Any, value: Any, what: str) -> None:
         if schema is None or ex.erratum is not None:
             return
-        problems = validators.problems(schema, value, limit=3)
+        try:
+            problems = validators.problems(schema, value, limit=3)
+        except (ValueError, TypeError, OverflowError) as exc:
+            problems = [Problem((), f"cannot be validated: {_first_line(exc)}")]
         if not problems:
             return
         missing = [p for p in problems if "is a required property" in p.message]
         rule = "example-required" if missing else "example-schema"
         said = "; ".join(str(p) for p in (missing or problems))
-        finding = Finding(rule, draft.label, ex.pointer,
-                          f"the {what} example {ex.name!r} breaks its schema: {said}")
+        finding = Finding(
+            rule,
+            draft.label,
+            ex.pointer,
+            f"the {what} example {ex.name!r} breaks its schema: {said}",
+        )
         ex.erratum = finding
         findings.append(finding)
 
@@ -144,9 +174,13 @@ def stream_answers(draft: Draft) -> list[Finding]:
         if ex.name in streamed or (answer is None and draft.stream is not None):
             continue  # the document's stream answers it
         where = answer.pointer if answer is not None else draft.response_schema_pointer
-        finding = Finding("stream-json-answer", draft.label, where or draft.pointer,
-                          f"the request example {ex.name!r} asks for a stream (stream: true) "
-                          "but the document answers it with JSON")
+        finding = Finding(
+            "stream-json-answer",
+            draft.label,
+            where or draft.pointer,
+            f"the request example {ex.name!r} asks for a stream (stream: true) "
+            "but the document answers it with JSON",
+        )
         findings.append(finding)
         if draft.stream is None:
             draft.stream = DraftStream(when="requested", pointer=where or draft.pointer)
@@ -162,15 +196,21 @@ def paths(draft: Draft, base: str) -> list[Finding]:
     """Example URLs whose path is not the documented one."""
     findings: list[Finding] = []
     template = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(draft.path))
-    short = draft.path[len(base):] if base and draft.path.startswith(base) else draft.path
+    short = draft.path[len(base) :] if base and draft.path.startswith(base) else draft.path
     short_template = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(short))
     for url_path, where in draft.example_urls:
         path = url_path.rstrip("/") or "/"
         if re.fullmatch(template, path) or re.search(f"(^|/){short_template[1:]}$", path):
             continue
-        findings.append(Finding("path-mismatch", draft.label, where,
-                                f"the example calls {path} but the documented path is "
-                                f"{draft.path}", severity="error"))
+        findings.append(
+            Finding(
+                "path-mismatch",
+                draft.label,
+                where,
+                f"the example calls {path} but the documented path is {draft.path}",
+                severity="error",
+            )
+        )
     return findings
 
 

@@ -13,7 +13,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from contracts.importer import naming, samples
+from contracts.importer import dialect, naming, samples
 from contracts.importer.model import Document, Draft, DraftError, DraftExample, DraftStream, Finding
 from contracts.importer.refs import Inliner
 from contracts.importer.sources import Source, pointer
@@ -53,8 +53,9 @@ class Reader:
     def read(self) -> Document:
         """Every operation of the document as a draft."""
         info = self.doc.get("info") if isinstance(self.doc.get("info"), dict) else {}
-        out = Document(self.source.file, self.source.format, self.source.version,
-                       str(info.get("title", "")))
+        out = Document(
+            self.source.file, self.source.format, self.source.version, str(info.get("title", ""))
+        )
         paths = self.doc.get("paths")
         if not isinstance(paths, dict):
             self.findings.append(Finding("structure", "", "/paths", "the document has no paths"))
@@ -77,14 +78,28 @@ class Reader:
             users = self.sites.get(site, [])
             named = users[0] + (f" and {len(users) - 1} more" if len(users) > 1 else "")
             self.findings.append(
-                Finding("unresolved-ref", named or "(no operation)", site,
-                        f"$ref {ref!r} does not resolve; the import accepts anything there")
+                Finding(
+                    "unresolved-ref",
+                    named or "(no operation)",
+                    site,
+                    f"$ref {ref!r} does not resolve; the import accepts anything there",
+                )
+            )
+        for site, repairs in self.refs.repaired.items():
+            self.findings.append(
+                Finding("schema-dialect", "", site, "; ".join(repairs) + " (read as meant)",
+                        severity="warning")
             )
         for site, ref in self.refs.recursive.items():
             self.findings.append(
-                Finding("recursive-ref", "", site, f"recursive $ref {ref!r} is cut where it "
-                        "recurs; contracts hold no recursion, so validation is loose there",
-                        severity="note")
+                Finding(
+                    "recursive-ref",
+                    "",
+                    site,
+                    f"recursive $ref {ref!r} is cut where it "
+                    "recurs; contracts hold no recursion, so validation is loose there",
+                    severity="note",
+                )
             )
         out.findings = self.findings
         return out
@@ -92,24 +107,34 @@ class Reader:
     def _operation(
         self, raw_path: str, method: str, op: dict[str, Any], item: dict[str, Any], where: str
     ) -> Draft:
-        path_only, _, query_text = raw_path.partition("?")
+        # a converter keeps a second operation on one route apart as "<path>#<where>"
+        path_only, _, query_text = raw_path.split("#", 1)[0].partition("?")
         path = naming.contract_path((self.base + "/" + path_only.lstrip("/")).rstrip("/") or "/")
         tags = [str(t) for t in op.get("tags", []) if isinstance(t, str | int)]
         family = naming.family_of(tags, path_only)
         summary, description = _texts(op)
         draft = Draft(
             id=naming.operation_id(str(op.get("operationId", "")), family, method, path),
-            family=family, method=method.upper(), path=path, pointer=where,
-            summary=summary or f"{method.upper()} {path}", description=description,
-            operation_id=str(op.get("operationId", "")), tags=tags,
+            family=family,
+            method=method.upper(),
+            path=path,
+            pointer=where,
+            summary=summary or f"{method.upper()} {path}",
+            description=description,
+            operation_id=str(op.get("operationId", "")),
+            tags=tags,
         )
         if query_text:
-            self.findings.append(Finding(
-                "query-in-path", draft.label, where.rsplit("/", 1)[0],
-                f"the path key carries a query string ({'?' + query_text}); imported as {path}",
-                severity="warning"))
-        self._parameters(draft, [*item.get("parameters", []), *op.get("parameters", [])],
-                         where)
+            self.findings.append(
+                Finding(
+                    "query-in-path",
+                    draft.label,
+                    where.rsplit("/", 1)[0],
+                    f"the path key carries a query string ({'?' + query_text}); imported as {path}",
+                    severity="warning",
+                )
+            )
+        self._parameters(draft, [*item.get("parameters", []), *op.get("parameters", [])], where)
         self._security(draft, op)
         if isinstance(op.get("requestBody"), dict):
             self._request(draft, op["requestBody"], f"{where}/requestBody")
@@ -161,41 +186,78 @@ class Reader:
         if not isinstance(content, dict) or not content:
             return
         ctype = _pick(content, lambda t: bool(JSON_TYPES.match(t))) or _pick(
-            content, lambda t: t in FORM_TYPES)
+            content, lambda t: t in FORM_TYPES
+        )
         if ctype is None:
             ctype = next(iter(content))
-            self.findings.append(Finding(
-                "content-type", draft.label, f"{where}/content",
-                f"request content type {ctype!r} has no contract form; imported without a body",
-                severity="warning"))
+            self.findings.append(
+                Finding(
+                    "content-type",
+                    draft.label,
+                    f"{where}/content",
+                    f"request content type {ctype!r} has no contract form; imported without a body",
+                    severity="warning",
+                )
+            )
             return
         media = content[ctype] if isinstance(content[ctype], dict) else {}
         at = where + pointer("content", ctype)
-        draft.request_type = "application/json" if JSON_TYPES.match(ctype) else "multipart/form-data"
+        draft.request_type = (
+            "application/json" if JSON_TYPES.match(ctype) else "multipart/form-data"
+        )
         draft.request_schema = self.refs.schema(media.get("schema", {}), f"{at}/schema", base)
         draft.request_schema_pointer = f"{at}/schema"
         draft.request_examples = self._examples(media, at, draft.request_schema)
 
     def _examples(self, media: dict[str, Any], at: str, schema: Any) -> list[DraftExample]:
+        out = self._raw_examples(media, at, schema)
+        for ex in out:
+            ex.value = dialect.fit(ex.value)
+        return out
+
+    def _raw_examples(self, media: dict[str, Any], at: str, schema: Any) -> list[DraftExample]:
         taken: set[str] = set()
         out: list[DraftExample] = []
         if "example" in media:
-            out.append(DraftExample(naming.example_name("example", taken), media["example"],
-                                    f"{at}/example"))
+            out.append(
+                DraftExample(
+                    naming.example_name("example", taken), media["example"], f"{at}/example"
+                )
+            )
         examples = media.get("examples")
         if isinstance(examples, dict):
             for key, raw in examples.items():
                 ex, ex_at, _ = self.refs.lookup(raw, at + pointer("examples", key))
                 if isinstance(ex, dict) and "value" in ex:
-                    out.append(DraftExample(naming.example_name(str(key), taken), ex["value"],
-                                            f"{ex_at}/value", str(ex.get("summary", ""))))
+                    out.append(
+                        DraftExample(
+                            naming.example_name(str(key), taken),
+                            ex["value"],
+                            f"{ex_at}/value",
+                            str(ex.get("summary", "")),
+                        )
+                    )
         elif isinstance(examples, list):  # not OpenAPI, but written by hand often enough
-            out.extend(DraftExample(naming.example_name(f"example-{i + 1}", taken), v,
-                                    f"{at}/examples/{i}") for i, v in enumerate(examples))
-        if not out and isinstance(schema, dict) and "examples" in schema and isinstance(
-                schema["examples"], list) and schema["examples"]:
-            out.append(DraftExample(naming.example_name("schema-example", taken),
-                                    schema["examples"][0], f"{at}/schema/example"))
+            out.extend(
+                DraftExample(
+                    naming.example_name(f"example-{i + 1}", taken), v, f"{at}/examples/{i}"
+                )
+                for i, v in enumerate(examples)
+            )
+        if (
+            not out
+            and isinstance(schema, dict)
+            and "examples" in schema
+            and isinstance(schema["examples"], list)
+            and schema["examples"]
+        ):
+            out.append(
+                DraftExample(
+                    naming.example_name("schema-example", taken),
+                    schema["examples"][0],
+                    f"{at}/schema/example",
+                )
+            )
         return out
 
     def _responses(self, draft: Draft, responses: dict[str, Any], where: str) -> None:
@@ -212,10 +274,15 @@ class Reader:
             elif code[0] in "45" or code == "default":
                 draft.errors.append(self._error(code, resp, at, base))
         if success is None:
-            self.findings.append(Finding(
-                "no-success", draft.label, where,
-                "no 2xx response is documented; the import answers 200 with no body schema",
-                severity="warning"))
+            self.findings.append(
+                Finding(
+                    "no-success",
+                    draft.label,
+                    where,
+                    "no 2xx response is documented; the import answers 200 with no body schema",
+                    severity="warning",
+                )
+            )
 
     def _success(self, draft: Draft, code: str, resp: dict[str, Any], at: str, base: str) -> None:
         draft.status = int(code) if code.isdigit() else 200
@@ -226,8 +293,9 @@ class Reader:
             media = content[json_type] if isinstance(content[json_type], dict) else {}
             m_at = at + pointer("content", json_type)
             draft.response_type = "application/json"
-            draft.response_schema = self.refs.schema(media.get("schema", {}), f"{m_at}/schema",
-                                                     base)
+            draft.response_schema = self.refs.schema(
+                media.get("schema", {}), f"{m_at}/schema", base
+            )
             draft.response_schema_pointer = f"{m_at}/schema"
             draft.response_examples = self._examples(media, m_at, draft.response_schema)
         elif content and not stream_type:
@@ -260,8 +328,11 @@ class Reader:
                 continue
             stream.examples.append(ex)
         if stream.framing == "sse-named":
-            named = event_schema.get("x-relaykit-named-events") if isinstance(
-                event_schema, dict) else None
+            named = (
+                event_schema.get("x-relaykit-named-events")
+                if isinstance(event_schema, dict)
+                else None
+            )
             seen = (e["event"] for ex in stream.examples for e in ex.value if isinstance(e, dict))
             stream.events = {name: {} for name in seen}
             for name, schema in (named or {}).items():
@@ -295,14 +366,26 @@ class Reader:
             req = ex.get("request")
             curl = req.get("curl") if isinstance(req, dict) else req
             at = f"{where}/x-oaiMeta/examples/{i}"
-            texts.append((f"{at}/request/curl", curl, (ex.get("response"), f"{at}/response",
-                                                      str(ex.get("title", "")))))
+            texts.append(
+                (
+                    f"{at}/request/curl",
+                    curl,
+                    (ex.get("response"), f"{at}/response", str(ex.get("title", ""))),
+                )
+            )
         if isinstance(meta, dict) and isinstance(meta.get("examples"), dict):
             ex = meta["examples"]
             at = f"{where}/x-oaiMeta/examples"
             req = ex.get("request")
             curl = req.get("curl") if isinstance(req, dict) else req
             texts.append((f"{at}/request/curl", curl, (ex.get("response"), f"{at}/response", "")))
+        for i, text in enumerate((op.get("description"), op.get("summary"))):
+            if isinstance(text, str) and "curl " in text:
+                key = "description" if i == 0 else "summary"
+                texts.append((f"{where}/{key}", text, None))
+        for url in op.get("x-relaykit-example-urls") or []:
+            if isinstance(url, dict) and isinstance(url.get("path"), str):
+                draft.example_urls.append((url["path"], str(url.get("pointer", where))))
         taken = {e.name for e in draft.request_examples}
         answers = {e.name for e in draft.response_examples}
         for at, text, answer in texts:
@@ -313,7 +396,9 @@ class Reader:
             if curl.body is not None and draft.request_type == "application/json":
                 title = answer[2] if answer else ""
                 name = naming.example_name(title or "curl", taken)
-                draft.request_examples.append(DraftExample(name, curl.body, at, title))
+                draft.request_examples.append(
+                    DraftExample(name, dialect.fit(curl.body), at, title)
+                )
                 if answer:
                     self._answer(draft, name, answer[0], answer[1], answers)
 
@@ -330,7 +415,8 @@ class Reader:
         value = samples.json_value(text)
         if value is not None and draft.response_type == "application/json":
             draft.response_examples.append(
-                DraftExample(naming.example_name(name, taken), value, at))
+                DraftExample(naming.example_name(name, taken), value, at)
+            )
 
 
 def _split(draft: Draft, modes: list[Any]) -> list[Draft]:

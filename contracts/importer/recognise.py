@@ -25,8 +25,15 @@ _HEADER_SCHEMES = {
     for name, s in SECURITY_SCHEMES.items()
     if s.get("type") == "apiKey" and s.get("in") == "header"
 } | {"authorization": "bearer"}
-_BORROWED_RENDERS = {"chat.completion", "text_completion", "embeddings", "models", "images",
-                     "audio.speech", "audio.transcription"}
+_BORROWED_RENDERS = {
+    "chat.completion",
+    "text_completion",
+    "embeddings",
+    "models",
+    "images",
+    "audio.speech",
+    "audio.transcription",
+}
 
 
 def kept_components(doc_schemas: Any, shipped: Mapping[str, Any]) -> frozenset[str]:
@@ -144,8 +151,10 @@ def borrow(
     if answer is None:
         answer = synth.instance(draft.response_schema, components)
     for op in plain:
-        if op.response.render in _BORROWED_RENDERS and op.response.schema is not None and (
-            validators.is_valid(op.response.schema, answer)
+        if (
+            op.response.render in _BORROWED_RENDERS
+            and op.response.schema is not None
+            and (validators.is_valid(op.response.schema, answer))
         ):
             draft.render = op.response.render
             break

@@ -50,6 +50,7 @@ class Inliner:
         self.keep = keep
         self.unresolved: dict[str, str] = {}  # site pointer -> what failed
         self.recursive: dict[str, str] = {}  # site pointer -> the reference cut there
+        self.repaired: dict[str, list[str]] = {}  # site pointer -> what was repaired there
         self.seen: set[str] = set()  # sites met since the last begin()
         self._memo: dict[str, tuple[Any, frozenset[str]]] = {}
 
@@ -91,7 +92,9 @@ class Inliner:
         ref = node.get("$ref")
         if isinstance(ref, str):
             return self._ref(node, ref, where, base, stack)
-        out = dialect.normalise(node, self.legacy)
+        out, repairs = dialect.normalise(node, self.legacy)
+        if repairs:
+            self.repaired[self._site(base, where)] = repairs
         for key in dialect.SCHEMA_KEYS:
             if key in out and isinstance(out[key], dict | bool):
                 out[key] = self._schema(out[key], f"{where}/{key}", base, stack)
@@ -116,8 +119,10 @@ class Inliner:
     ) -> Any:
         site = self._site(base, where + "/$ref")
         target = _join(base, ref)
-        if base == self.root and ref.startswith(SHARED_PREFIX) and ref[len(SHARED_PREFIX) :] in (
-            self.keep
+        if (
+            base == self.root
+            and ref.startswith(SHARED_PREFIX)
+            and ref[len(SHARED_PREFIX) :] in (self.keep)
         ):
             inlined: Any = {"$ref": ref}
         elif target in stack:

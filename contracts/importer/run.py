@@ -39,12 +39,12 @@ class ImportResult:
     origin: str = ""
 
 
-def to_openapi(source: sources.Source) -> dict[str, Any]:
-    """The document in the OpenAPI 3 shape, whatever its format."""
+def to_openapi(source: sources.Source) -> tuple[dict[str, Any], dict[str, str]]:
+    """The document in the OpenAPI 3 shape, and the map from its pointers to the source's."""
     if source.format == "openapi":
         data: dict[str, Any] = source.data
-        return data
-    converters: dict[str, Callable[[sources.Source], dict[str, Any]]] = {
+        return data, {}
+    converters: dict[str, Callable[[sources.Source], tuple[dict[str, Any], dict[str, str]]]] = {
         "swagger": swagger.convert,
         "apifox": apifox.convert,
         "postman": postman.convert,
@@ -52,9 +52,21 @@ def to_openapi(source: sources.Source) -> dict[str, Any]:
     return converters[source.format](source)
 
 
+def source_pointer(converted: str, pointers: dict[str, str]) -> str:
+    """A pointer of the converted document as the place it came from in the source."""
+    if not pointers or not converted.startswith("/"):
+        return converted
+    probe = converted
+    while probe:
+        if probe in pointers:
+            return pointers[probe] + converted[len(probe) :]
+        probe = probe.rsplit("/", 1)[0]
+    return converted
+
+
 def draft_document(source: sources.Source, shipped: ContractSet) -> tuple[Document, list[Draft]]:
     """The document's drafts, linted, recognised and completed; findings on the Document."""
-    data = to_openapi(source)
+    data, pointers = to_openapi(source)
     schemas = (data.get("components") or {}).get("schemas")
     keep = recognise.kept_components(schemas, shipped.components)
     reader = openapi.Reader(source, data, keep)
@@ -96,28 +108,66 @@ def draft_document(source: sources.Source, shipped: ContractSet) -> tuple[Docume
         for e in d.errors:
             if e.example is not None and not validators.is_valid(env_schema, e.example):
                 e.example = None
-        d.vendor = matched[0].vendor if matched else (envelope if envelope not in
-                                                      assumed_envelope else "imported")
+        d.vendor = (
+            matched[0].vendor
+            if matched
+            else (envelope if envelope not in assumed_envelope else "imported")
+        )
         if d.stream is not None and not d.stream.examples:
             complete.stream_example(d.stream, validators, components)
         if d.shipped:
-            findings.append(Finding(
-                "shipped-match", d.label, d.pointer,
-                "matches the shipped contract(s) " + ", ".join(d.shipped)
-                + " (same method, path and selecting conditions); --keep-shipped keeps those",
-                severity="note"))
+            findings.append(
+                Finding(
+                    "shipped-match",
+                    d.label,
+                    d.pointer,
+                    "matches the shipped contract(s) "
+                    + ", ".join(d.shipped)
+                    + " (same method, path and selecting conditions); --keep-shipped keeps those",
+                    severity="note",
+                )
+            )
     for scheme, users in unknown_auth.items():
-        findings.append(Finding("auth", _users(users), "/components/securitySchemes",
-                                f"security scheme {scheme!r} is not one relaykit presents "
-                                "(bearer, x-api-key, mj-api-secret, access-token); left out",
-                                severity="note"))
+        findings.append(
+            Finding(
+                "auth",
+                _users(users),
+                "/components/securitySchemes",
+                f"security scheme {scheme!r} is not one relaykit presents "
+                "(bearer, x-api-key, mj-api-secret, access-token); left out",
+                severity="note",
+            )
+        )
     if assumed_auth:
-        findings.append(Finding("auth", _users(assumed_auth), "/", "no auth relaykit can "
-                                "present is documented; Bearer assumed", severity="note"))
+        findings.append(
+            Finding(
+                "auth",
+                _users(assumed_auth),
+                "/",
+                "no auth relaykit can present is documented; Bearer assumed",
+                severity="note",
+            )
+        )
     if assumed_envelope:
-        findings.append(Finding("envelope", _users(assumed_envelope), "/", "no documented "
-                                "error matches a known envelope; the OpenAI envelope is assumed",
-                                severity="note"))
+        findings.append(
+            Finding(
+                "envelope",
+                _users(assumed_envelope),
+                "/",
+                "no documented error matches a known envelope; the OpenAI envelope is assumed",
+                severity="note",
+            )
+        )
+    for f in findings:
+        f.pointer = source_pointer(f.pointer, pointers)
+    for d in drafts:
+        d.pointer = source_pointer(d.pointer, pointers)
+        for ex in [
+            *d.request_examples,
+            *d.response_examples,
+            *(d.stream.examples if d.stream else []),
+        ]:
+            ex.pointer = source_pointer(ex.pointer, pointers)
     doc.findings = findings
     return doc, drafts
 
@@ -149,13 +199,21 @@ def import_document(
     written += write.copy_shipped([by_id[i].source_file for i in kept], out_dir)
     dropped = _reload(out_dir, written, findings)
     written = [p for p in written if p not in dropped]
-    result = ImportResult(doc, findings, written, {d.id: d.shipped for d in drafts if d.shipped},
-                          list(dict.fromkeys(kept)), origin)
+    result = ImportResult(
+        doc,
+        findings,
+        written,
+        {d.id: d.shipped for d in drafts if d.shipped},
+        list(dict.fromkeys(kept)),
+        origin,
+    )
     (out_dir / write.LINT_JSON).write_text(
         write.lint_json(doc, findings, [str(p.relative_to(out_dir)) for p in written]),
-        encoding="utf-8")
-    (out_dir / write.LINT_MD).write_text(write.lint_markdown(doc, findings, origin),
-                                         encoding="utf-8")
+        encoding="utf-8",
+    )
+    (out_dir / write.LINT_MD).write_text(
+        write.lint_markdown(doc, findings, origin), encoding="utf-8"
+    )
     return result
 
 
@@ -172,8 +230,9 @@ def _prepare(out_dir: Path) -> None:
         for name in listed:
             (out_dir / name).unlink(missing_ok=True)
     elif out_dir.exists() and any(out_dir.rglob("*.yaml")):
-        raise SourceError(str(out_dir), "", "holds YAML files that no import wrote; "
-                          "choose an empty directory")
+        raise SourceError(
+            str(out_dir), "", "holds YAML files that no import wrote; choose an empty directory"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
 
 
@@ -196,9 +255,16 @@ def _reload(out_dir: Path, written: list[Path], findings: list[Finding]) -> set[
                 if bad.exists():
                     bad.unlink()
                     dropped.add(bad)
-                findings.append(Finding("not-imported", bad.stem, "",
-                                        f"the contract does not load: {_cut(line[m.end():])}",
-                                        severity="warning", ref=f"L{len(findings) + 1}"))
+                findings.append(
+                    Finding(
+                        "not-imported",
+                        bad.stem,
+                        "",
+                        f"the contract does not load: {_cut(line[m.end() :])}",
+                        severity="warning",
+                        ref=f"L{len(findings) + 1}",
+                    )
+                )
     return dropped
 
 

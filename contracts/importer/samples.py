@@ -113,6 +113,8 @@ def parse_sse(text: str) -> SseExample:
         else:
             events.append(payload)
     if named:  # a named stream: every event carries a name
-        events = [e if isinstance(e, dict) and "event" in e else {"event": "message", "data": e}
-                  for e in events]
+        events = [
+            e if isinstance(e, dict) and "event" in e else {"event": "message", "data": e}
+            for e in events
+        ]
     return SseExample(events, named, terminator, bad)

@@ -90,7 +90,7 @@ def parse(file: str, text: str) -> Any:
                 file, f"line {err.lineno}, column {err.colno}", f"not valid JSON: {exc.msg}"
             ) from None
     try:
-        return yaml.load(text, Loader=_JsonYamlLoader)  # noqa: S506 (a safe loader)
+        return yaml.load(text, Loader=_JsonYamlLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

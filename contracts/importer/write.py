@@ -102,8 +102,11 @@ def contract(draft: Draft, origin: str) -> dict[str, Any]:
     out["errors"] = {
         "envelope": draft.envelope,
         "documented": [
-            {"status": e.status, **({"when": e.when} if e.when else {}),
-             **({"example": e.example} if e.example is not None else {})}
+            {
+                "status": e.status,
+                **({"when": e.when} if e.when else {}),
+                **({"example": e.example} if e.example is not None else {}),
+            }
             for e in draft.errors
         ],
     }
@@ -184,10 +187,18 @@ def lint_markdown(doc: Document, findings: list[Finding], origin: str) -> str:
     lines = [
         f"# Lint of {origin}",
         "",
-        f"{doc.format} {doc.version}".strip() + (f", {doc.title}" if doc.title else "")
+        f"{doc.format} {doc.version}".strip()
+        + (f", {doc.title}" if doc.title else "")
         + f": {len(doc.drafts)} operations, {len(findings)} findings"
-        + ("" if not findings else " (" + ", ".join(
-            f"{n} {rule}" for rule, n in Counter(f.rule for f in findings).most_common()) + ")")
+        + (
+            ""
+            if not findings
+            else " ("
+            + ", ".join(
+                f"{n} {rule}" for rule, n in Counter(f.rule for f in findings).most_common()
+            )
+            + ")"
+        )
         + ".",
         "",
         "An example marked `erratum: L<n>` in a contract is kept verbatim as evidence of the "
@@ -195,15 +206,22 @@ def lint_markdown(doc: Document, findings: list[Finding], origin: str) -> str:
         "",
     ]
     if findings:
-        lines += ["| ref | rule | severity | operation | where | what |", "|---|---|---|---|---|---|"]
+        lines += [
+            "| ref | rule | severity | operation | where | what |",
+            "|---|---|---|---|---|---|",
+        ]
         for f in findings:
             cells = [f.ref, f.rule, f.severity, f.operation or "-", f"`{f.where()}`", f.message]
-            lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ")
-                                           for c in cells) + " |")
+            lines.append(
+                "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+            )
     return "\n".join(lines) + "\n"
 
 
 def lint_text(findings: list[Finding], origin: str) -> list[str]:
     """The findings as console lines: ``origin:/pointer (line n): L3 rule: message``."""
-    return [f"{origin}:{f.where()}: {f.ref} {f.rule}: {f.operation + ': ' if f.operation else ''}"
-            f"{f.message}" for f in findings]
+    return [
+        f"{origin}:{f.where()}: {f.ref} {f.rule}: {f.operation + ': ' if f.operation else ''}"
+        f"{f.message}"
+        for f in findings
+    ]
