@@ -192,9 +192,9 @@ def import_document(
     to_write = [d for d in drafts if not (keep_shipped and d.shipped)]
     kept = [i for d in drafts if keep_shipped for i in d.shipped]
     findings = write.number(doc.findings)
+    lines = source.lines_of([f.pointer for f in findings if f.pointer.startswith("/")])
     for f in findings:
-        if f.pointer.startswith("/") and f.line is None:
-            f.line = source.line_of(f.pointer)
+        f.line = f.line or lines.get(f.pointer)
     written = write.write_contracts(to_write, out_dir, origin)
     written += write.copy_shipped([by_id[i].source_file for i in kept], out_dir)
     dropped = _reload(out_dir, written, findings)

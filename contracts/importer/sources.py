@@ -7,7 +7,7 @@ dates stay strings (``2024-10-21`` is a version, not a date), as a JSON parser w
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,31 +40,64 @@ class Source:
     data: Any
     format: Format
     version: str = ""
-    _tree: Any = field(default=None, repr=False)
-    _tree_read: bool = field(default=False, repr=False)
 
-    def line_of(self, pointer: str) -> int | None:
-        """The 1-based line where the value at ``pointer`` starts, when it can be found."""
-        if not self._tree_read:
-            self._tree_read = True
-            try:
-                self._tree = yaml.compose(self.text, Loader=_JsonYamlLoader)
-            except yaml.YAMLError:
-                self._tree = None
-        node = self._tree
-        if node is None:
-            return None
-        for part in split_pointer(pointer):
-            if isinstance(node, yaml.MappingNode):
-                node = next((v for k, v in node.value if k.value == part), None)
-            elif isinstance(node, yaml.SequenceNode) and part.isdigit():
-                index = int(part)
-                node = node.value[index] if index < len(node.value) else None
-            else:
-                node = None
-            if node is None:
-                return None
-        return int(node.start_mark.line) + 1
+    def lines_of(self, pointers: list[str]) -> dict[str, int]:
+        """The 1-based line of each pointer's value (or of its deepest part that exists).
+
+        Read from the parser's events, not a composed tree: resolving every scalar's tag is
+        what makes composing a large document slow, and a pointer needs none of it.
+        """
+        wanted = {p for ptr in pointers for p in _prefixes(ptr)}
+        found = _event_lines(self.text, wanted)
+        out: dict[str, int] = {}
+        for ptr in pointers:
+            best = max((p for p in _prefixes(ptr) if p in found), key=len, default=None)
+            if best is not None:
+                out[ptr] = found[best]
+        return out
+
+
+def _prefixes(ptr: str) -> list[str]:
+    parts = ptr.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _event_lines(text: str, wanted: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    stack: list[list[Any]] = []  # [is_mapping, pointer, pending key or next index]
+
+    def start() -> str:
+        if not stack:
+            return ""
+        frame = stack[-1]
+        if frame[0]:
+            key, frame[2] = frame[2], None
+            return f"{frame[1]}/{str(key).replace('~', '~0').replace('/', '~1')}"
+        frame[2] += 1
+        return f"{frame[1]}/{frame[2] - 1}"
+
+    try:
+        for event in yaml.parse(text, Loader=_JsonYamlLoader):
+            if isinstance(event, yaml.ScalarEvent | yaml.AliasEvent | yaml.CollectionStartEvent):
+                frame = stack[-1] if stack else None
+                if frame is not None and frame[0] and frame[2] is None:
+                    frame[2] = getattr(event, "value", "")  # a mapping key
+                    if isinstance(event, yaml.CollectionStartEvent):  # a complex key: skip it
+                        stack.append([isinstance(event, yaml.MappingStartEvent), "\0", None])
+                    continue
+                at = start()
+                if at in wanted:
+                    found[at] = int(event.start_mark.line) + 1
+                    if len(found) == len(wanted):
+                        break
+                if isinstance(event, yaml.CollectionStartEvent):
+                    stack.append([isinstance(event, yaml.MappingStartEvent), at,
+                                  None if isinstance(event, yaml.MappingStartEvent) else 0])
+            elif isinstance(event, yaml.CollectionEndEvent) and stack:
+                stack.pop()
+    except yaml.YAMLError:
+        pass
+    return found
 
 
 def split_pointer(pointer: str) -> list[str]:
