@@ -13,6 +13,8 @@ Rules (the ``rule`` of a finding):
   second is not imported);
 - ``unresolved-ref``: a ``$ref`` that does not resolve (the reader finds those);
 - ``invalid-schema``: a schema that is not valid JSON Schema (imported as ``{}``);
+- ``oneof-overlap``: a response schema whose ``oneOf`` alternatives overlap, so that no
+  answer satisfies it (read as ``anyOf``; found when making an answer, ``complete``);
 - ``schema-dialect``: a 3.1 schema written in 3.0 terms (``nullable``, boolean
   ``exclusiveMinimum``) or listing a required field twice, read as meant (the reader).
 """
@@ -35,6 +37,7 @@ RULES = (
     "unresolved-ref",
     "invalid-schema",
     "schema-dialect",
+    "oneof-overlap",
 )
 
 

@@ -75,20 +75,25 @@ class Reader:
                     modes = op.get("x-relaykit-modes")
                     out.drafts.extend(_split(draft, modes) if isinstance(modes, list) else [draft])
         for site, ref in self.refs.unresolved.items():
-            users = self.sites.get(site, [])
-            named = users[0] + (f" and {len(users) - 1} more" if len(users) > 1 else "")
             self.findings.append(
                 Finding(
                     "unresolved-ref",
-                    named or "(no operation)",
+                    self._users(site),
                     site,
                     f"$ref {ref!r} does not resolve; the import accepts anything there",
                 )
             )
+        for site, message in self.refs.bad_examples.items():
+            self.findings.append(Finding("example-schema", self._users(site), site, message))
         for site, repairs in self.refs.repaired.items():
             self.findings.append(
-                Finding("schema-dialect", "", site, "; ".join(repairs) + " (read as meant)",
-                        severity="warning")
+                Finding(
+                    "schema-dialect",
+                    "",
+                    site,
+                    "; ".join(repairs) + " (read as meant)",
+                    severity="warning",
+                )
             )
         for site, ref in self.refs.recursive.items():
             self.findings.append(
@@ -103,6 +108,12 @@ class Reader:
             )
         out.findings = self.findings
         return out
+
+    def _users(self, site: str) -> str:
+        users = self.sites.get(site, [])
+        if not users:
+            return "(no operation)"
+        return users[0] + (f" and {len(users) - 1} more" if len(users) > 1 else "")
 
     def _operation(
         self, raw_path: str, method: str, op: dict[str, Any], item: dict[str, Any], where: str
@@ -396,9 +407,7 @@ class Reader:
             if curl.body is not None and draft.request_type == "application/json":
                 title = answer[2] if answer else ""
                 name = naming.example_name(title or "curl", taken)
-                draft.request_examples.append(
-                    DraftExample(name, dialect.fit(curl.body), at, title)
-                )
+                draft.request_examples.append(DraftExample(name, dialect.fit(curl.body), at, title))
                 if answer:
                     self._answer(draft, name, answer[0], answer[1], answers)
 

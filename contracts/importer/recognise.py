@@ -84,7 +84,9 @@ def envelope_of(
     """The first envelope every documented error body (or its schema's instance) fits."""
     bodies = []
     for err in draft.errors:
-        body = err.example if err.example is not None else synth.instance(err.schema, components)
+        body = err.example
+        if body is None:
+            body = synth.instance(err.schema, components, full=True)
         if isinstance(body, dict) and body:
             bodies.append(body)
     for name, env in envelopes.items():

@@ -18,7 +18,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
-from contracts.importer import dialect, sources
+from contracts.importer import dialect, sources, synth
 from contracts.importer.errors import SourceError
 
 SHARED_PREFIX = "#/components/schemas/"
@@ -51,6 +51,7 @@ class Inliner:
         self.unresolved: dict[str, str] = {}  # site pointer -> what failed
         self.recursive: dict[str, str] = {}  # site pointer -> the reference cut there
         self.repaired: dict[str, list[str]] = {}  # site pointer -> what was repaired there
+        self.bad_examples: dict[str, str] = {}  # site pointer -> a schema example of another type
         self.seen: set[str] = set()  # sites met since the last begin()
         self._memo: dict[str, tuple[Any, frozenset[str]]] = {}
 
@@ -95,6 +96,15 @@ class Inliner:
         out, repairs = dialect.normalise(node, self.legacy)
         if repairs:
             self.repaired[self._site(base, where)] = repairs
+        examples = out.get("examples")
+        if isinstance(examples, list) and "type" in out:
+            bad = next((e for e in examples if not synth.fits_type(e, out)), None)
+            if bad is not None:
+                site = self._site(base, where + ("/example" if self.legacy else "/examples"))
+                self.bad_examples[site] = f"the schema's example {bad!r} is not of its type " + (
+                    f"{out['type']!r}"
+                )
+                self.seen.add(site)
         for key in dialect.SCHEMA_KEYS:
             if key in out and isinstance(out[key], dict | bool):
                 out[key] = self._schema(out[key], f"{where}/{key}", base, stack)

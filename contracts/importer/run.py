@@ -85,7 +85,7 @@ def draft_document(source: sources.Source, shipped: ContractSet) -> tuple[Docume
         findings += lint.stream_answers(d)
         findings += lint.examples(d, validators)
         findings += lint.paths(d, base)
-        complete.examples(d, validators, components)
+        findings += complete.examples(d, validators, components)
         names = recognise.auth(d)
         for name in (n for n in names if n.startswith("?")):
             unknown_auth.setdefault(name[1:], []).append(d.label)

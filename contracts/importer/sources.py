@@ -91,8 +91,13 @@ def _event_lines(text: str, wanted: set[str]) -> dict[str, int]:
                     if len(found) == len(wanted):
                         break
                 if isinstance(event, yaml.CollectionStartEvent):
-                    stack.append([isinstance(event, yaml.MappingStartEvent), at,
-                                  None if isinstance(event, yaml.MappingStartEvent) else 0])
+                    stack.append(
+                        [
+                            isinstance(event, yaml.MappingStartEvent),
+                            at,
+                            None if isinstance(event, yaml.MappingStartEvent) else 0,
+                        ]
+                    )
             elif isinstance(event, yaml.CollectionEndEvent) and stack:
                 stack.pop()
     except yaml.YAMLError:
