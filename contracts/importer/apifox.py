@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.importer import samples
+from contracts.importer.errors import SourceError
 from contracts.importer.sources import Source, pointer
 
 Converted = tuple[dict[str, Any], dict[str, str]]
@@ -70,6 +71,12 @@ def _schemas(items: Any, at: str, out: dict[str, Any], pointers: dict[str, str])
 def convert(source: Source) -> Converted:
     """The Apifox export as OpenAPI 3.0 and the pointer map back to its items."""
     data = source.data
+    if not isinstance(data.get("apiCollection", []), list):
+        raise SourceError(
+            source.file,
+            "/apiCollection",
+            f"expected a list, got {type(data['apiCollection']).__name__}",
+        )
     pointers: dict[str, str] = {}
     schemas: dict[str, Any] = {}
     _schemas(data.get("schemaCollection"), "/schemaCollection", schemas, pointers)
@@ -87,14 +94,32 @@ def convert(source: Source) -> Converted:
         method = str(api.get("method", "get")).lower()
         path = str(api.get("path", "/"))
         op_at = pointer("paths", path, method)
-        if method in out["paths"].get(path, {}):
-            op_at = pointer("paths", path + "#" + at, method)
-            path = path + "#" + at  # a duplicate route: kept apart for the lint to name
-        out["paths"].setdefault(path, {})[method] = _operation(
-            api, item, folders, at, op_at, pointers
-        )
-        pointers[op_at] = f"{at}/api"
+        op = _operation(api, item, folders, at, op_at, pointers)
+        existing = out["paths"].get(path, {}).get(method)
+        if existing is None:
+            out["paths"].setdefault(path, {})[method] = op
+            pointers[op_at] = f"{at}/api"
+        else:  # relays document one endpoint on several pages (streamed, not streamed...)
+            _merge(existing, op)
     return out, pointers
+
+
+def _merge(into: dict[str, Any], op: dict[str, Any]) -> None:
+    """Another page of the same endpoint: its examples join the first page's operation."""
+    for ctype, media in (op.get("requestBody") or {}).get("content", {}).items():
+        target = into.setdefault("requestBody", {"content": {}})["content"].setdefault(ctype, {})
+        for key, value in (media.get("examples") or {}).items():
+            target.setdefault("examples", {}).setdefault(key, value)
+    for code, resp in op.get("responses", {}).items():
+        entry = into["responses"].setdefault(
+            code, {"description": resp.get("description", ""), "content": {}}
+        )
+        for ctype, media in resp.get("content", {}).items():
+            target = entry.setdefault("content", {}).setdefault(ctype, {})
+            if "schema" in media:
+                target.setdefault("schema", media["schema"])
+            for key, value in (media.get("examples") or {}).items():
+                target.setdefault("examples", {}).setdefault(key, value)
 
 
 def _operation(
@@ -188,6 +213,8 @@ def _operation(
         value = samples.json_value(text) if isinstance(text, str) else text
         rtype = "text/event-stream" if samples.looks_like_sse(text) else "application/json"
         name = str(ex.get("name") or f"example-{j + 1}")
+        if not answers and code.startswith("2"):
+            name = op["summary"] or name  # the page's name pairs its request and its answer
         entry = op["responses"].setdefault(code, {"description": "", "content": {}})
         media = entry["content"].setdefault(rtype, {})
         media.setdefault("examples", {})[name] = {
@@ -202,8 +229,8 @@ def _operation(
         media = op["requestBody"]["content"]["application/json"]
         media["examples"] = {}
         for i, (name, value, where) in enumerate(request_examples):
-            if len(request_examples) == 1 and answers:
-                name = answers[0]  # one request, its documented answer: a pair
+            if len(request_examples) == 1:  # one request, its documented answer: a pair
+                name = answers[0] if answers else op["summary"] or name
             parsed = samples.json_value(value) if isinstance(value, str) else value
             media["examples"][name] = {"value": parsed if parsed is not None else value}
             pointers[

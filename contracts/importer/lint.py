@@ -140,7 +140,7 @@ def examples(draft: Draft, validators: Validators) -> list[Finding]:
             rule,
             draft.label,
             ex.pointer,
-            f"the {what} example {ex.name!r} breaks its schema: {said}",
+            f"the {what} example {label(ex)} breaks its schema: {said}",
         )
         ex.erratum = finding
         findings.append(finding)
@@ -181,7 +181,7 @@ def stream_answers(draft: Draft) -> list[Finding]:
             "stream-json-answer",
             draft.label,
             where or draft.pointer,
-            f"the request example {ex.name!r} asks for a stream (stream: true) "
+            f"the request example {label(ex)} asks for a stream (stream: true) "
             "but the document answers it with JSON",
         )
         findings.append(finding)
@@ -215,6 +215,15 @@ def paths(draft: Draft, base: str) -> list[Finding]:
             )
         )
     return findings
+
+
+def label(ex: DraftExample) -> str:
+    """An example as a finding names it: its name, and its title when the name is a hash."""
+    return (
+        f"{ex.name!r} ({ex.summary})"
+        if ex.name.startswith("ex-") and ex.summary
+        else (repr(ex.name))
+    )
 
 
 def _first_line(exc: Exception) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 
 _VERSION = re.compile(r"^v\d+[a-z0-9]*$")
 
@@ -38,8 +39,12 @@ def operation_id(operation_id: str, family: str, method: str, path: str) -> str:
 
 
 def example_name(text: str, taken: set[str]) -> str:
-    """An example name (``[a-z0-9][a-z0-9_.-]*``), unique among ``taken``."""
-    base = re.sub(r"[^a-z0-9_.-]+", "-", text.lower()).strip("-_.") or "example"
+    """An example name (``[a-z0-9][a-z0-9_.-]*``), unique among ``taken``; a name with no
+    ASCII letters (成功) gets a stable hash, so that one key names the same example on the
+    request and the response side."""
+    base = re.sub(r"[^a-z0-9_.-]+", "-", text.lower()).strip("-_.")
+    if not base or (base.isdigit() and not text.isdigit()):
+        base = f"ex-{zlib.crc32(text.encode()):08x}" if text else "example"
     name, n = base, 2
     while name in taken:
         name, n = f"{base}-{n}", n + 1

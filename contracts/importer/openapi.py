@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from contracts.importer import dialect, naming, samples
+from contracts.importer.errors import SourceError
 from contracts.importer.model import Document, Draft, DraftError, DraftExample, DraftStream, Finding
 from contracts.importer.refs import Inliner
 from contracts.importer.sources import Source, pointer
@@ -56,10 +57,13 @@ class Reader:
         out = Document(
             self.source.file, self.source.format, self.source.version, str(info.get("title", ""))
         )
-        paths = self.doc.get("paths")
+        paths = self.doc.get("paths", {})
         if not isinstance(paths, dict):
-            self.findings.append(Finding("structure", "", "/paths", "the document has no paths"))
-            paths = {}
+            raise SourceError(
+                self.source.file,
+                "/paths",
+                f"expected a mapping of paths, got {type(paths).__name__}",
+            )
         for raw_path, item in paths.items():
             where = pointer("paths", raw_path)
             item, item_where, _ = self.refs.lookup(item, where)
@@ -240,14 +244,9 @@ class Reader:
             for key, raw in examples.items():
                 ex, ex_at, _ = self.refs.lookup(raw, at + pointer("examples", key))
                 if isinstance(ex, dict) and "value" in ex:
-                    out.append(
-                        DraftExample(
-                            naming.example_name(str(key), taken),
-                            ex["value"],
-                            f"{ex_at}/value",
-                            str(ex.get("summary", "")),
-                        )
-                    )
+                    name = naming.example_name(str(key), taken)
+                    summary = str(ex.get("summary") or (key if name.startswith("ex-") else ""))
+                    out.append(DraftExample(name, ex["value"], f"{ex_at}/value", summary))
         elif isinstance(examples, list):  # not OpenAPI, but written by hand often enough
             out.extend(
                 DraftExample(

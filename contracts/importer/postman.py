@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from contracts.importer import samples
+from contracts.importer.errors import SourceError
 from contracts.importer.sources import Source, pointer
 
 Converted = tuple[dict[str, Any], dict[str, str]]
@@ -22,6 +23,10 @@ _VAR = re.compile(r"^(?::(\w+)|\{\{(\w+)\}\})$")
 def convert(source: Source) -> Converted:
     """The collection as OpenAPI 3.0 and the pointer map back to its items."""
     data = source.data
+    if not isinstance(data.get("item", []), list):
+        raise SourceError(
+            source.file, "/item", f"expected a list, got {type(data['item']).__name__}"
+        )
     out: dict[str, Any] = {
         "openapi": "3.0.3",
         "info": {"title": str((data.get("info") or {}).get("name", "")), "version": "postman"},
@@ -106,6 +111,7 @@ def _add(
     if op is None:
         op = {
             "summary": name,
+            "operationId": name,
             "tags": folders[:1],
             "parameters": [
                 {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}

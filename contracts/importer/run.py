@@ -90,12 +90,14 @@ def draft_document(source: sources.Source, shipped: ContractSet) -> tuple[Docume
         for name in (n for n in names if n.startswith("?")):
             unknown_auth.setdefault(name[1:], []).append(d.label)
         d.auth = [n for n in names if not n.startswith("?")]
-        if not d.auth:
-            d.auth = ["bearer"]
-            assumed_auth.append(d.label)
         plain, streamed = recognise.shipped_matches(d, table)
         recognise.borrow(d, plain, streamed, validators, components)
         matched = [*plain, *streamed]
+        if not d.auth and matched:  # undocumented: the shipped contract's scheme
+            d.auth = list(matched[0].auth)
+        if not d.auth:
+            d.auth = ["bearer"]
+            assumed_auth.append(d.label)
         envelope = recognise.envelope_of(d, shipped.envelopes, validators, components)
         if envelope is None and matched:
             envelope = matched[0].errors.envelope
@@ -160,6 +162,8 @@ def draft_document(source: sources.Source, shipped: ContractSet) -> tuple[Docume
         )
     for f in findings:
         f.pointer = source_pointer(f.pointer, pointers)
+        if f.rule == "unresolved-ref" and source.format in ("swagger", "apifox"):
+            f.message = f.message.replace("#/components/schemas/", "#/definitions/")
     for d in drafts:
         d.pointer = source_pointer(d.pointer, pointers)
         for ex in [
