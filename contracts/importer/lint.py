@@ -46,6 +46,7 @@ def structure(drafts: list[Draft]) -> tuple[list[Draft], list[Finding]]:
     findings: list[Finding] = []
     ids: dict[str, Draft] = {}
     routes: dict[tuple[str, str, str], Draft] = {}
+    operation_ids: dict[str, Draft] = {}
     kept: list[Draft] = []
     for draft in drafts:
         mode = draft.stream.when if draft.stream else "none"
@@ -68,20 +69,26 @@ def structure(drafts: list[Draft]) -> tuple[list[Draft], list[Finding]]:
             )
             continue
         routes[route] = draft
+        first = operation_ids.get(draft.operation_id) if draft.operation_id else None
+        new_id = draft.id
         if draft.id in ids:
-            new_id, n = draft.id, 2
+            n = 2
             while new_id in ids:
                 new_id, n = f"{draft.id}_{n}", n + 1
+            first = first or ids[draft.id]
+        if first is not None and first is not draft:
             findings.append(
                 Finding(
                     "duplicate-id",
                     draft.label,
                     draft.pointer + "/operationId",
-                    f"operationId {draft.operation_id or draft.id!r} is also "
-                    f"{ids[draft.id].label}; imported as {new_id}",
+                    f"operationId {draft.operation_id or draft.id!r} is also {first.label}"
+                    + (f"; imported as {new_id}" if new_id != draft.id else ""),
                 )
             )
-            draft.id = new_id
+        draft.id = new_id
+        if draft.operation_id:
+            operation_ids.setdefault(draft.operation_id, draft)
         ids[draft.id] = draft
         kept.append(draft)
     return kept, findings
