@@ -436,6 +436,7 @@ def _split(draft: Draft, modes: list[Any]) -> list[Draft]:
         prefix = mode["id"] + "."
         d = copy.copy(draft)
         d.id = naming.operation_id(mode["id"], draft.family, draft.method, draft.path)
+        d.operation_id = mode["id"]
         d.family = naming.slug(str(mode.get("family", "")), "-") or draft.family
         d.summary = str(mode.get("summary") or draft.summary)
         d.description = ""

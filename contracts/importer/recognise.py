@@ -81,7 +81,13 @@ def envelope_of(
     validators: Validators,
     components: Mapping[str, Any],
 ) -> str | None:
-    """The first envelope every documented error body (or its schema's instance) fits."""
+    """The envelope the documented errors are in: the one whose schema they name, else the
+    one every error body (or its schema's instance) fits with the fewest fields it does not
+    declare (Anthropic's body fits OpenAI's schema too, but declares a top-level ``type``)."""
+    for err in draft.errors:
+        for name, env in envelopes.items():
+            if err.schema is not None and err.schema == env.schema:
+                return name
     bodies = []
     for err in draft.errors:
         body = err.example
@@ -89,13 +95,27 @@ def envelope_of(
             body = synth.instance(err.schema, components, full=True)
         if isinstance(body, dict) and body:
             bodies.append(body)
-    for name, env in envelopes.items():
-        if bodies and all(validators.is_valid(env.schema, b) for b in bodies):
-            return name
-    for name, env in envelopes.items():
-        if any(validators.is_valid(env.schema, b) for b in bodies):
-            return name
-    return None
+    if not bodies:
+        return None
+    scored = []
+    for order, (name, env) in enumerate(envelopes.items()):
+        fits = [b for b in bodies if validators.is_valid(env.schema, b)]
+        if fits:
+            stray = sum(_undeclared(b, env.schema, validators) for b in fits)
+            scored.append((-len(fits), stray, order, name))
+    return min(scored)[3] if scored else None
+
+
+def _undeclared(body: Any, schema: Any, validators: Validators) -> int:
+    """How many fields of ``body`` (at any depth) ``schema`` does not declare."""
+    schema = validators.resolve(schema)
+    if not isinstance(body, dict) or not isinstance(schema, dict):
+        return 0
+    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    return sum(
+        _undeclared(value, props[key], validators) if key in props else 1
+        for key, value in body.items()
+    )
 
 
 def _route_key(path: str) -> str:

@@ -14,6 +14,7 @@ from contracts.model import ContractSet
 
 THING = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"},
                                                                 "stream": {"type": "boolean"}}}
+CURL = "curl https://relay.example/v1/things -d '{\"name\": \"a\"}'"
 OUT = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
 
 
@@ -32,8 +33,7 @@ def document() -> dict[str, Any]:
                     "responses": {"200": {"description": "OK", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Out"},
                         "examples": {"plain": {"value": {"id": "t1"}}}}}}},
-                    "x-codeSamples": [{"lang": "curl", "source":
-                                       "curl https://relay.example/v1/things -d '{\"name\": \"a\"}'"}],
+                    "x-codeSamples": [{"lang": "curl", "source": CURL}],
                 }
             }
         },
