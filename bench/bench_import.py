@@ -30,15 +30,27 @@ def document(operations: int) -> dict[str, Any]:
         "Error": {
             "type": "object",
             "required": ["error"],
-            "properties": {"error": {"type": "object", "required": ["message", "type"],
-                                     "properties": {"message": {"type": "string"},
-                                                    "type": {"type": "string"},
-                                                    "param": {"type": ["string", "null"]},
-                                                    "code": {"type": ["string", "null"]}}}},
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["message", "type"],
+                    "properties": {
+                        "message": {"type": "string"},
+                        "type": {"type": "string"},
+                        "param": {"type": ["string", "null"]},
+                        "code": {"type": ["string", "null"]},
+                    },
+                }
+            },
         },
-        "Usage": {"type": "object", "required": ["total_tokens"],
-                  "properties": {"prompt_tokens": {"type": "integer", "minimum": 0},
-                                 "total_tokens": {"type": "integer", "minimum": 0}}},
+        "Usage": {
+            "type": "object",
+            "required": ["total_tokens"],
+            "properties": {
+                "prompt_tokens": {"type": "integer", "minimum": 0},
+                "total_tokens": {"type": "integer", "minimum": 0},
+            },
+        },
     }
     paths: dict[str, Any] = {}
     for i in range(operations):
@@ -46,25 +58,40 @@ def document(operations: int) -> dict[str, Any]:
         schemas[f"{name}Request"] = {
             "type": "object",
             "required": ["model", "input"],
-            "properties": {"model": {"type": "string"}, "input": {"type": "string"},
-                           "count": {"type": "integer", "minimum": 1, "maximum": 8},
-                           "stream": {"type": "boolean"}},
+            "properties": {
+                "model": {"type": "string"},
+                "input": {"type": "string"},
+                "count": {"type": "integer", "minimum": 1, "maximum": 8},
+                "stream": {"type": "boolean"},
+            },
         }
         schemas[name] = {
             "type": "object",
             "required": ["id", "object", "data", "usage"],
-            "properties": {"id": {"type": "string"}, "object": {"const": f"thing{i}"},
-                           "data": {"type": "array", "items": {"type": "object",
-                                    "properties": {"text": {"type": "string"}}}},
-                           "usage": {"$ref": "#/components/schemas/Usage"}},
+            "properties": {
+                "id": {"type": "string"},
+                "object": {"const": f"thing{i}"},
+                "data": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"text": {"type": "string"}}},
+                },
+                "usage": {"$ref": "#/components/schemas/Usage"},
+            },
         }
-        answer = {"id": f"t{i}", "object": f"thing{i}", "data": [{"text": "hi"}],
-                  "usage": {"prompt_tokens": 1, "total_tokens": 2}}
+        answer = {
+            "id": f"t{i}",
+            "object": f"thing{i}",
+            "data": [{"text": "hi"}],
+            "usage": {"prompt_tokens": 1, "total_tokens": 2},
+        }
         if i % 10 == 3:
             del answer["usage"]  # a mistake for the lint
-        content: dict[str, Any] = {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{name}"},
-            "examples": {"ok": {"value": answer}}}}
+        content: dict[str, Any] = {
+            "application/json": {
+                "schema": {"$ref": f"#/components/schemas/{name}"},
+                "examples": {"ok": {"value": answer}},
+            }
+        }
         if i % 10 == 7:
             content["text/event-stream"] = {
                 "schema": {"$ref": f"#/components/schemas/{name}"},
@@ -75,13 +102,23 @@ def document(operations: int) -> dict[str, Any]:
             "operationId": f"createThing{i}",
             "tags": [f"group{i // 100}"],
             "summary": f"Create thing {i}",
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{name}Request"},
-                "examples": {"ok": {"value": {"model": "m", "input": "hello"}}}}}},
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{name}Request"},
+                        "examples": {"ok": {"value": {"model": "m", "input": "hello"}}},
+                    }
+                },
+            },
             "responses": {
                 "200": {"description": "OK", "content": content},
-                "400": {"description": "Bad request", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Error"}}}},
+                "400": {
+                    "description": "Bad request",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
             },
         }
     return {
@@ -90,8 +127,10 @@ def document(operations: int) -> dict[str, Any]:
         "servers": [{"url": "https://relay.example"}],
         "security": [{"key": []}],
         "paths": paths,
-        "components": {"schemas": schemas,
-                       "securitySchemes": {"key": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"key": {"type": "http", "scheme": "bearer"}},
+        },
     }
 
 
@@ -115,9 +154,11 @@ def main() -> None:
             wall, cpu = time.perf_counter(), time.process_time()
             loaded = load_contracts([out])
             loads.append((time.perf_counter() - wall, time.process_time() - cpu))
-            print(f"run {run + 1}: import {_fmt(imports[-1])} ({len(result.written)} contracts, "
-                  f"{len(result.findings)} findings); load {_fmt(loads[-1])} "
-                  f"({len(loaded)} operations)")
+            print(
+                f"run {run + 1}: import {_fmt(imports[-1])} ({len(result.written)} contracts, "
+                f"{len(result.findings)} findings); load {_fmt(loads[-1])} "
+                f"({len(loaded)} operations)"
+            )
         print(f"median: import {_fmt(_median(imports))}; load {_fmt(_median(loads))}")
 
 

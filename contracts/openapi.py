@@ -12,6 +12,7 @@ become components.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -102,7 +103,7 @@ def _success(ops: list[Operation]) -> dict[str, dict[str, Any]]:
             media["events"].append(
                 op.stream.event_schema or {"x-relaykit-named-events": dict(op.stream.events)}
             )
-            media["examples"].update(_named(op, op.stream.examples, lambda v: _sse(op, v)))
+            media["examples"].update(_named(op, op.stream.examples, functools.partial(_sse, op)))
         elif op.response.schema is None:
             content.setdefault(op.response.content_type, {"schemas": [], "examples": {}})
     for entry in responses.values():
@@ -115,9 +116,7 @@ def _success(ops: list[Operation]) -> dict[str, dict[str, Any]]:
             else:
                 schema = _union(media["schemas"])
                 entry["content"][ctype] = (
-                    {"schema": schema}
-                    if schema is not None
-                    else {"schema": BINARY}
+                    {"schema": schema} if schema is not None else {"schema": BINARY}
                 )
             if media["examples"] and entry["content"][ctype]["schema"] != BINARY:
                 entry["content"][ctype]["examples"] = media["examples"]
@@ -153,9 +152,7 @@ def _modes(ops: list[Operation]) -> list[dict[str, Any]]:
             "id": op.id,
             "family": op.family,
             "summary": op.summary,
-            "match": {
-                c.field: c.value if c.op == "equals" else {c.op: c.value} for c in op.match
-            },
+            "match": {c.field: c.value if c.op == "equals" else {c.op: c.value} for c in op.match},
             "priority": op.priority,
             "stream": op.stream.when if op.stream else None,
         }

@@ -14,6 +14,7 @@ from typing import Any
 
 from contracts.importer import samples
 from contracts.importer.errors import SourceError
+from contracts.importer.shapes import as_dict
 from contracts.importer.sources import Source, pointer
 
 Converted = tuple[dict[str, Any], dict[str, str]]
@@ -155,7 +156,7 @@ def _operation(
                 )
     if params:
         op["parameters"] = params
-    body = api.get("requestBody") if isinstance(api.get("requestBody"), dict) else {}
+    body = as_dict(api.get("requestBody"))
     ctype = str(body.get("type") or "none")
     request_examples: list[tuple[str, Any, str]] = []
     if ctype == "application/json":
@@ -204,7 +205,7 @@ def _operation(
             f"{a}/responses/{i}/jsonSchema"
         )
         by_id[str(resp.get("id"))] = code
-    answers = []
+    answers: list[str] = []
     for j, ex in enumerate(api.get("responseExamples") or []):
         if not isinstance(ex, dict):
             continue

@@ -13,6 +13,7 @@ from typing import Any
 
 from contracts.importer import synth
 from contracts.importer.model import Draft, DraftExample, DraftStream, Finding
+from contracts.importer.shapes import as_dict
 from contracts.validation import Validators
 
 MADE = "relaykit (made from the schema)"
@@ -96,8 +97,8 @@ def form_example(
     draft: Draft, validators: Validators, components: Mapping[str, Any]
 ) -> dict[str, Any]:
     """A form: required fields from the schema, files as ``<binary type>`` placeholders."""
-    schema = draft.request_schema if isinstance(draft.request_schema, dict) else {}
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    schema = as_dict(draft.request_schema)
+    props = as_dict(schema.get("properties"))
     required = [r for r in schema.get("required", []) if r in props]
     form: dict[str, Any] = {}
     for name in required or list(props):

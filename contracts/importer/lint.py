@@ -56,20 +56,20 @@ def structure(drafts: list[Draft]) -> tuple[list[Draft], list[Finding]]:
             repr((sorted(draft.match.items()), draft.priority, mode)),
         )
         if route in routes:
-            first = routes[route]
+            earlier = routes[route]
             findings.append(
                 Finding(
                     "duplicate-route",
                     draft.label,
                     draft.pointer,
-                    f"{draft.method} {draft.path} is also {first.id} ({first.pointer}) and nothing "
+                    f"{draft.method} {draft.path} is also {earlier.id} ({earlier.pointer}) and nothing "
                     "tells the two apart; only the first is imported",
                     severity="warning",
                 )
             )
             continue
         routes[route] = draft
-        first = operation_ids.get(draft.operation_id) if draft.operation_id else None
+        first: Draft | None = operation_ids.get(draft.operation_id) if draft.operation_id else None
         new_id = draft.id
         if draft.id in ids:
             n = 2

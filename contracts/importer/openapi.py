@@ -17,6 +17,7 @@ from contracts.importer import dialect, naming, samples
 from contracts.importer.errors import SourceError
 from contracts.importer.model import Document, Draft, DraftError, DraftExample, DraftStream, Finding
 from contracts.importer.refs import Inliner
+from contracts.importer.shapes import as_dict
 from contracts.importer.sources import Source, pointer
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -53,7 +54,7 @@ class Reader:
 
     def read(self) -> Document:
         """Every operation of the document as a draft."""
-        info = self.doc.get("info") if isinstance(self.doc.get("info"), dict) else {}
+        info = as_dict(self.doc.get("info"))
         out = Document(
             self.source.file, self.source.format, self.source.version, str(info.get("title", ""))
         )
@@ -296,7 +297,7 @@ class Reader:
 
     def _success(self, draft: Draft, code: str, resp: dict[str, Any], at: str, base: str) -> None:
         draft.status = int(code) if code.isdigit() else 200
-        content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
+        content = as_dict(resp.get("content"))
         json_type = _pick(content, lambda t: bool(JSON_TYPES.match(t)))
         stream_type = _pick(content, lambda t: t in STREAM_TYPES)
         if json_type:
@@ -352,7 +353,7 @@ class Reader:
         return stream
 
     def _error(self, code: str, resp: dict[str, Any], at: str, base: str) -> DraftError:
-        content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
+        content = as_dict(resp.get("content"))
         json_type = _pick(content, lambda t: bool(JSON_TYPES.match(t)))
         err = DraftError(int(code) if code.isdigit() else 0, str(resp.get("description", "")))
         if json_type and isinstance(content[json_type], dict):

@@ -14,6 +14,7 @@ from typing import Any
 
 from contracts.importer import samples
 from contracts.importer.errors import SourceError
+from contracts.importer.shapes import as_dict
 from contracts.importer.sources import Source, pointer
 
 Converted = tuple[dict[str, Any], dict[str, str]]
@@ -79,7 +80,7 @@ def url_parts(url: Any) -> tuple[str, list[str]]:
 
 
 def _body(request: dict[str, Any]) -> tuple[str, Any]:
-    body = request.get("body") if isinstance(request.get("body"), dict) else {}
+    body = as_dict(request.get("body"))
     mode = body.get("mode")
     if mode == "raw":
         value = samples.json_value(body.get("raw"))

@@ -16,6 +16,7 @@ from typing import Any
 from contracts import selection
 from contracts.importer import synth
 from contracts.importer.model import Draft, Finding
+from contracts.importer.shapes import as_dict
 from contracts.model import ContractSet, Envelope, Operation
 from contracts.openapi import SECURITY_SCHEMES
 from contracts.validation import REF_PREFIX, Validators, iter_refs
@@ -111,7 +112,7 @@ def _undeclared(body: Any, schema: Any, validators: Validators) -> int:
     schema = validators.resolve(schema)
     if not isinstance(body, dict) or not isinstance(schema, dict):
         return 0
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    props = as_dict(schema.get("properties"))
     return sum(
         _undeclared(value, props[key], validators) if key in props else 1
         for key, value in body.items()

@@ -27,12 +27,12 @@ MAX_CHAIN = 32
 
 def _retrieve(uri: str) -> Resource:
     if not uri.startswith("file://"):
-        raise NoSuchResource(ref=uri)  # never the network
+        raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # never the network
     path = Path(unquote(uri[len("file://") :]))
     try:
         data = sources.parse(str(path), path.read_text(encoding="utf-8"))
     except (OSError, SourceError) as exc:
-        raise NoSuchResource(ref=uri) from exc
+        raise NoSuchResource(ref=uri) from exc  # type: ignore[call-arg]
     return DRAFT202012.create_resource(data)
 
 

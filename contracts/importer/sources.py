@@ -86,7 +86,7 @@ def _event_lines(text: str, wanted: set[str]) -> dict[str, int]:
                         stack.append([isinstance(event, yaml.MappingStartEvent), "\0", None])
                     continue
                 at = start()
-                if at in wanted:
+                if at in wanted and event.start_mark is not None:
                     found[at] = int(event.start_mark.line) + 1
                     if len(found) == len(wanted):
                         break

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.importer.shapes import as_dict
 from contracts.importer.sources import Source, pointer
 
 Converted = tuple[dict[str, Any], dict[str, str]]
@@ -186,7 +187,7 @@ def _response(resp: dict[str, Any], produces: list[str]) -> dict[str, Any]:
     if "$ref" in resp:
         return resp
     out: dict[str, Any] = {"description": resp.get("description", "")}
-    examples = resp.get("examples") if isinstance(resp.get("examples"), dict) else {}
+    examples = as_dict(resp.get("examples"))
     content: dict[str, Any] = {}
     for ctype in produces:
         media: dict[str, Any] = {}

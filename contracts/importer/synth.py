@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from contracts.importer.shapes import as_dict
+
 SHARED_PREFIX = "#/components/schemas/"
 MAX_DEPTH = 12
 STRING_FORMATS = {
@@ -151,7 +153,7 @@ def _typed(schema: dict[str, Any], components: Mapping[str, Any], depth: int, fu
 def _object(
     schema: dict[str, Any], components: Mapping[str, Any], depth: int, full: bool = False
 ) -> dict[str, Any]:
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    props = as_dict(schema.get("properties"))
     required = [r for r in schema.get("required", []) if isinstance(r, str)]
     names = list(dict.fromkeys([*required, *(props if full else [])]))
     out: dict[str, Any] = {}

@@ -65,7 +65,9 @@ def test_the_command_prints_the_lint_and_a_summary(tmp_path: Path) -> None:
     code, output = run(str(ROOT / "tests" / "data" / "import" / "relay-postman.json"),
                        "-o", str(tmp_path))  # fmt: skip
     assert code == 0
-    assert "relay-postman.json:/item/1/item/0/response/0/originalRequest/url (line 255): L2 " \
+    assert (
+        "relay-postman.json:/item/1/item/0/response/0/originalRequest/url (line 255): L2 "
         "path-mismatch: models.list_models (GET /v1/models): the example calls /models" in output
+    )
     assert "imported postman v2.1.0" in output and "3 contracts" in output
     assert (tmp_path / "LINT.md").exists() and (tmp_path / "lint.json").exists()

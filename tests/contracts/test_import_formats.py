@@ -65,9 +65,7 @@ def test_apifox_operations_and_what_they_are(apifox: Path) -> None:
     imagine = ops["midjourney.submit_imagine"]
     assert imagine.auth == ("mj-api-secret",) and imagine.errors.envelope == "mj"
     assert [e.status for e in imagine.errors.documented] == [400]
-    assert ops["midjourney.submit_imagine_2"].path_params["id"]["examples"] == [
-        "1730000000000001"
-    ]
+    assert ops["midjourney.submit_imagine_2"].path_params["id"]["examples"] == ["1730000000000001"]
 
 
 def test_apifox_lint_names_each_mistake_and_its_place(

@@ -12,9 +12,12 @@ from contracts.importer.run import draft_document
 from contracts.importer.sources import Source
 from contracts.model import ContractSet
 
-THING = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"},
-                                                                "stream": {"type": "boolean"}}}
-CURL = "curl https://relay.example/v1/things -d '{\"name\": \"a\"}'"
+THING = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": {"type": "string"}, "stream": {"type": "boolean"}},
+}
+CURL = 'curl https://relay.example/v1/things -d \'{"name": "a"}\''
 OUT = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
 
 

@@ -89,9 +89,7 @@ def test_the_openai_sdk_takes_the_imported_mock(served: str) -> None:
         openai.OpenAI(base_url=f"{served}/v1", api_key="sk-wrong", max_retries=0).models.list()
 
 
-def test_check_with_the_shipped_contracts_finds_the_core_clean(
-    served: str, tmp_path: Path
-) -> None:
+def test_check_with_the_shipped_contracts_finds_the_core_clean(served: str, tmp_path: Path) -> None:
     only = [a for family in CORE for a in ("--only", family)]
     done = relaykit("check", "--base-url", served, *only, "--report-dir", str(tmp_path),
                     "--name", "roundtrip", env={"RELAYKIT_API_KEY": KEY})  # fmt: skip
