@@ -62,8 +62,8 @@ def structure(drafts: list[Draft]) -> tuple[list[Draft], list[Finding]]:
                     "duplicate-route",
                     draft.label,
                     draft.pointer,
-                    f"{draft.method} {draft.path} is also {earlier.id} ({earlier.pointer}) and nothing "
-                    "tells the two apart; only the first is imported",
+                    f"{draft.method} {draft.path} is also {earlier.id} ({earlier.pointer}) "
+                    "and nothing tells the two apart; only the first is imported",
                     severity="warning",
                 )
             )
