@@ -59,14 +59,16 @@ def import_command(source: str, output: str, fmt: str, keep_shipped: bool, quiet
         for line in write.lint_text(result.findings, result.origin):
             click.echo(line)
     errors = sum(1 for f in result.findings if f.severity == "error")
-    for draft_id, shipped in result.matches.items():
-        verb = "kept" if keep_shipped else "matches"
-        click.echo(f"{draft_id}: {verb} shipped {', '.join(shipped)}", err=True)
+    matched = len(result.matches)
+    shipped = (
+        f"{len(result.kept_shipped)} shipped contracts kept in their place"
+        if keep_shipped
+        else f"{matched} match shipped contracts (--keep-shipped writes those instead)"
+    )
     click.echo(
         f"imported {doc.format} {doc.version} {source}: {len(doc.drafts)} operations, "
-        f"{len(result.written)} contracts in {output} "
-        f"({len(result.kept_shipped)} shipped kept); lint: {len(result.findings)} findings, "
-        f"{errors} errors (see {Path(output) / write.LINT_MD}); "
-        f"{time.perf_counter() - started:.1f} s",
+        f"{len(result.written)} contracts in {output}; {shipped}; "
+        f"lint: {len(result.findings)} findings, {errors} errors "
+        f"(see {Path(output) / write.LINT_MD}); {time.perf_counter() - started:.1f} s",
         err=True,
     )

@@ -8,14 +8,14 @@ are inlined through ``refs.Inliner``; a reference that does not resolve is a fin
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from contracts.importer import dialect, naming, samples
+from contracts.importer import codesamples, dialect, naming, samples
 from contracts.importer.errors import SourceError
 from contracts.importer.model import Document, Draft, DraftError, DraftExample, DraftStream, Finding
+from contracts.importer.modes import split
 from contracts.importer.refs import Inliner
 from contracts.importer.shapes import as_dict
 from contracts.importer.sources import Source, pointer
@@ -78,7 +78,7 @@ class Reader:
                     for site in self.refs.seen:
                         self.sites.setdefault(site, []).append(draft.label)
                     modes = op.get("x-relaykit-modes")
-                    out.drafts.extend(_split(draft, modes) if isinstance(modes, list) else [draft])
+                    out.drafts.extend(split(draft, modes) if isinstance(modes, list) else [draft])
         for site, ref in self.refs.unresolved.items():
             self.findings.append(
                 Finding(
@@ -155,7 +155,7 @@ class Reader:
         if isinstance(op.get("requestBody"), dict):
             self._request(draft, op["requestBody"], f"{where}/requestBody")
         self._responses(draft, op.get("responses") or {}, f"{where}/responses")
-        self._code_samples(draft, op, where)
+        codesamples.read(draft, op, where)
         return draft
 
     # parameters and auth
@@ -363,108 +363,6 @@ class Reader:
             examples = self._examples(media, m_at, err.schema)
             err.example = examples[0].value if examples else None
         return err
-
-    def _code_samples(self, draft: Draft, op: dict[str, Any], where: str) -> None:
-        """Requests written as curl (x-codeSamples, x-oaiMeta) and answers written as text."""
-        texts: list[tuple[str, Any, Any]] = []
-        for i, s in enumerate(op.get("x-codeSamples", op.get("x-code-samples", [])) or []):
-            if isinstance(s, dict):
-                texts.append((f"{where}/x-codeSamples/{i}/source", s.get("source"), None))
-        meta = op.get("x-oaiMeta")
-        for i, ex in enumerate(meta.get("examples", []) if isinstance(meta, dict) else []):
-            if not isinstance(ex, dict):
-                continue
-            req = ex.get("request")
-            curl = req.get("curl") if isinstance(req, dict) else req
-            at = f"{where}/x-oaiMeta/examples/{i}"
-            texts.append(
-                (
-                    f"{at}/request/curl",
-                    curl,
-                    (ex.get("response"), f"{at}/response", str(ex.get("title", ""))),
-                )
-            )
-        if isinstance(meta, dict) and isinstance(meta.get("examples"), dict):
-            ex = meta["examples"]
-            at = f"{where}/x-oaiMeta/examples"
-            req = ex.get("request")
-            curl = req.get("curl") if isinstance(req, dict) else req
-            texts.append((f"{at}/request/curl", curl, (ex.get("response"), f"{at}/response", "")))
-        for i, text in enumerate((op.get("description"), op.get("summary"))):
-            if isinstance(text, str) and "curl " in text:
-                key = "description" if i == 0 else "summary"
-                texts.append((f"{where}/{key}", text, None))
-        for url in op.get("x-relaykit-example-urls") or []:
-            if isinstance(url, dict) and isinstance(url.get("path"), str):
-                draft.example_urls.append((url["path"], str(url.get("pointer", where))))
-        taken = {e.name for e in draft.request_examples}
-        answers = {e.name for e in draft.response_examples}
-        for at, text, answer in texts:
-            curl = samples.parse_curl(text) if isinstance(text, str) else None
-            if curl is None:
-                continue
-            draft.example_urls.append((curl.path, at))
-            if curl.body is not None and draft.request_type == "application/json":
-                title = answer[2] if answer else ""
-                name = naming.example_name(title or "curl", taken)
-                draft.request_examples.append(DraftExample(name, dialect.fit(curl.body), at, title))
-                if answer:
-                    self._answer(draft, name, answer[0], answer[1], answers)
-
-    def _answer(self, draft: Draft, name: str, text: Any, at: str, taken: set[str]) -> None:
-        if samples.looks_like_sse(text):
-            parsed = samples.parse_sse(text)
-            if parsed.events:
-                if draft.stream is None:
-                    draft.stream = DraftStream(when="requested", pointer=at)
-                draft.stream.framing = "sse-named" if parsed.named else "sse-data"
-                draft.stream.terminator = parsed.terminator or draft.stream.terminator
-                draft.stream.examples.append(DraftExample(name, parsed.events, at))
-            return
-        value = samples.json_value(text)
-        if value is not None and draft.response_type == "application/json":
-            draft.response_examples.append(
-                DraftExample(naming.example_name(name, taken), value, at)
-            )
-
-
-def _split(draft: Draft, modes: list[Any]) -> list[Draft]:
-    """Operations relaykit's export merged, apart again (``x-relaykit-modes``)."""
-    out: list[Draft] = []
-    for mode in modes:
-        if not isinstance(mode, dict) or not isinstance(mode.get("id"), str):
-            continue
-        prefix = mode["id"] + "."
-        d = copy.copy(draft)
-        d.id = naming.operation_id(mode["id"], draft.family, draft.method, draft.path)
-        d.operation_id = mode["id"]
-        d.family = naming.slug(str(mode.get("family", "")), "-") or draft.family
-        d.summary = str(mode.get("summary") or draft.summary)
-        d.description = ""
-        d.match = dict(mode["match"]) if isinstance(mode.get("match"), dict) else {}
-        d.priority = int(mode.get("priority") or 0)
-        d.request_examples = _only(draft.request_examples, prefix)
-        d.response_examples = _only(draft.response_examples, prefix)
-        d.example_urls = []
-        when = mode.get("stream")
-        if when in ("always", "requested") and draft.stream is not None:
-            d.stream = copy.copy(draft.stream)
-            d.stream.when = when
-            d.stream.examples = _only(draft.stream.examples, prefix)
-        else:
-            d.stream = None
-        if when == "always":
-            d.response_type, d.response_schema, d.response_examples = "text/event-stream", None, []
-        out.append(d)
-    return out or [draft]
-
-
-def _only(examples: list[DraftExample], prefix: str) -> list[DraftExample]:
-    return [
-        DraftExample(e.name[len(prefix) :], e.value, e.pointer, e.summary, e.source, e.erratum)
-        for e in examples
-        if e.name.startswith(prefix)
-    ]
 
 
 def _texts(op: dict[str, Any]) -> tuple[str, str]:
