@@ -35,7 +35,7 @@ def convert(source: Source) -> Converted:
         "components": {"securitySchemes": {}},
     }
     pointers: dict[str, str] = {}
-    _auth(data.get("auth"), out, None)
+    _auth(data.get("auth"), out)
     for at, item, folders, auth in _requests(data.get("item") or [], "/item", [], data.get("auth")):
         _add(out, pointers, at, item, folders, auth)
     return out, pointers
@@ -133,7 +133,7 @@ def _add(
                 op["parameters"].append(
                     {"name": header["key"], "in": "header", "schema": {"type": "string"}}
                 )
-        scheme = _auth(auth, out, name)
+        scheme = _auth(auth, out)
         if scheme:
             op["security"] = [{scheme: []}]
         out["paths"][path][method] = op
@@ -217,7 +217,7 @@ def _response(
     pointers[r_at] = f"{at}/body"
 
 
-def _auth(auth: Any, out: dict[str, Any], label: str | None) -> str | None:
+def _auth(auth: Any, out: dict[str, Any]) -> str | None:
     """A collection's or request's auth as a security scheme; its name."""
     if not isinstance(auth, dict):
         return None

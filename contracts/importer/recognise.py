@@ -15,7 +15,7 @@ from typing import Any
 
 from contracts import selection
 from contracts.importer import synth
-from contracts.importer.model import Draft, Finding
+from contracts.importer.model import Draft
 from contracts.importer.shapes import as_dict
 from contracts.model import ContractSet, Envelope, Operation
 from contracts.openapi import SECURITY_SCHEMES
@@ -167,9 +167,8 @@ def borrow(
     streamed: list[Operation],
     validators: Validators,
     components: Mapping[str, Any],
-) -> list[Finding]:
+) -> None:
     """Take the matched shipped contracts' mock behaviour where the draft has their shape."""
-    notes: list[Finding] = []
     answer = next((e.value for e in draft.response_examples if e.erratum is None), None)
     if answer is None:
         answer = synth.instance(draft.response_schema, components)
@@ -197,7 +196,6 @@ def borrow(
         shared = _common(op.invariants for op in matched)
         draft.invariants = [i for i in shared if _applies(i, draft)]
     draft.shipped = [op.id for op in matched]
-    return notes
 
 
 def _common(lists: Iterable[tuple[str, ...]]) -> list[str]:

@@ -145,7 +145,7 @@ def draft_document(source: sources.Source, shipped: ContractSet) -> tuple[Docume
             Finding(
                 "auth",
                 _users(assumed_auth),
-                "/",
+                "",
                 "no auth relaykit can present is documented; Bearer assumed",
                 severity="note",
             )
@@ -155,7 +155,7 @@ def draft_document(source: sources.Source, shipped: ContractSet) -> tuple[Docume
             Finding(
                 "envelope",
                 _users(assumed_envelope),
-                "/",
+                "",
                 "no documented error matches a known envelope; the OpenAI envelope is assumed",
                 severity="note",
             )

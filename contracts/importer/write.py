@@ -138,7 +138,7 @@ def _all_examples(draft: Draft) -> list[DraftExample]:
 
 def number(findings: list[Finding]) -> list[Finding]:
     """Findings in a stable order (severity, then place), numbered L1, L2..."""
-    ordered = sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.rule != "structure"))
+    ordered = sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])
     for i, f in enumerate(ordered, 1):
         f.ref = f"L{i}"
     return ordered
