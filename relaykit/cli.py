@@ -191,7 +191,7 @@ def export_openapi(
 
 @main.group("contracts")
 def contracts_group() -> None:
-    """Inspect and check the contracts."""
+    """Inspect, check and import contracts."""
 
 
 @contracts_group.command("list")

@@ -12,10 +12,12 @@ import httpx
 import openai
 import pytest
 import yaml
+from openapi_spec_validator import validate
 
 from contracts.importer.run import ImportResult, import_document
 from contracts.loader import load_contracts
 from contracts.model import ContractSet
+from contracts.openapi import to_openapi
 from mockserver import MockConfig, create_app
 from mockserver.background import serve_in_thread
 from tests.conftest import ROOT
@@ -186,3 +188,11 @@ def test_a_second_import_replaces_the_first(tmp_path: Path, contracts: ContractS
     imported("relay-swagger.yaml", tmp_path, contracts)
     assert len(load_contracts([tmp_path])) == 3
     assert not (tmp_path / "chat").exists() or not list((tmp_path / "chat").rglob("*.yaml"))
+
+
+def test_an_imported_directory_exports_as_valid_openapi(apifox: Path) -> None:
+    doc = to_openapi(load_contracts([apifox]))
+    validate(doc)
+    chat = doc["paths"]["/v1/chat/completions"]["post"]
+    assert chat["operationId"] == "chat.create_chat_completion"
+    assert "text/event-stream" in chat["responses"]["200"]["content"]
