@@ -14,7 +14,7 @@ from typing import Any
 
 from contracts.importer import samples
 from contracts.importer.errors import SourceError
-from contracts.importer.shapes import as_dict
+from contracts.importer.shapes import as_dict, as_list
 from contracts.importer.sources import Source, pointer
 
 Converted = tuple[dict[str, Any], dict[str, str]]
@@ -141,9 +141,12 @@ def _operation(
         if api.get(key):
             op[key] = api[key]
     params = []
+    common = as_dict(api.get("commonParameters"))  # the project's shared headers (the key)
     for place in ("path", "query", "header"):
-        for p in (api.get("parameters") or {}).get(place) or []:
-            if isinstance(p, dict) and p.get("name"):
+        own = as_list(as_dict(api.get("parameters")).get(place))
+        shared = as_list(common.get(place)) if place == "header" else []
+        for p in [*own, *shared]:
+            if isinstance(p, dict) and p.get("name") and p.get("enable", True) is not False:
                 schema = _refs(p.get("schema")) or {"type": p.get("type") or "string"}
                 params.append(
                     {
