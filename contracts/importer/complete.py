@@ -54,8 +54,6 @@ def examples(draft: Draft, validators: Validators, components: Mapping[str, Any]
             value = _made(draft.response_schema, validators, components)
         if value is not None:
             draft.response_examples.append(DraftExample("made", value, source=MADE))
-    if draft.stream is not None and not _servable(draft.stream.examples):
-        stream_example(draft.stream, validators, components)
     if draft.stream is not None and draft.stream.framing == "sse-named":
         for ex in draft.stream.examples:  # every event name an example uses is declared
             for event in ex.value if isinstance(ex.value, list) else []:
@@ -121,7 +119,11 @@ def _media_type(name: str, prop: dict[str, Any], path: str) -> str:
 def stream_example(
     stream: DraftStream, validators: Validators, components: Mapping[str, Any]
 ) -> None:
-    """One event made from the event schema (the schema's instance, or ``{}``)."""
+    """One event made from the event schema (the schema's instance, or ``{}``), when the
+    stream has no example to serve (run after ``recognise.borrow``, which may lend the
+    shipped contract's event schema)."""
+    if _servable(stream.examples):
+        return
     if stream.framing == "sse-named":
         name = next(iter(stream.events), "message")
         event: Any = {

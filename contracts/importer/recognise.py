@@ -188,7 +188,9 @@ def borrow(
             draft.stream.render = op.stream.render
             if draft.stream.terminator is None:
                 draft.stream.terminator = op.stream.terminator
-            if draft.stream.event_schema is None and not draft.stream.examples:
+            if draft.stream.event_schema is None and not any(
+                e.erratum is None for e in draft.stream.examples
+            ):
                 draft.stream.event_schema = op.stream.event_schema
             break
     matched = [*plain, *streamed]

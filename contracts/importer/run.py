@@ -101,6 +101,7 @@ def draft_document(source: sources.Source, shipped: ContractSet) -> tuple[Docume
         envelope = recognise.envelope_of(d, shipped.envelopes, validators, components)
         if envelope is None and matched:
             envelope = matched[0].errors.envelope
+        recognised = envelope is not None
         if envelope is None:
             envelope = "openai"
             assumed_envelope.append(d.label)
@@ -110,12 +111,8 @@ def draft_document(source: sources.Source, shipped: ContractSet) -> tuple[Docume
         for e in d.errors:
             if e.example is not None and not validators.is_valid(env_schema, e.example):
                 e.example = None
-        d.vendor = (
-            matched[0].vendor
-            if matched
-            else (envelope if envelope not in assumed_envelope else "imported")
-        )
-        if d.stream is not None and not d.stream.examples:
+        d.vendor = matched[0].vendor if matched else envelope if recognised else "imported"
+        if d.stream is not None:
             complete.stream_example(d.stream, validators, components)
         if d.shipped:
             findings.append(
