@@ -54,6 +54,17 @@ def examples(draft: Draft, validators: Validators, components: Mapping[str, Any]
             value = _made(draft.response_schema, validators, components)
         if value is not None:
             draft.response_examples.append(DraftExample("made", value, source=MADE))
+        elif draft.response_schema not in (None, {}):
+            findings.append(
+                Finding(
+                    "no-answer",
+                    draft.label,
+                    draft.response_schema_pointer,
+                    "no valid example is documented and none could be made from the schema; "
+                    "the mock answers {} and its own check fails there",
+                    severity="warning",
+                )
+            )
     if draft.stream is not None and draft.stream.framing == "sse-named":
         for ex in draft.stream.examples:  # every event name an example uses is declared
             for event in ex.value if isinstance(ex.value, list) else []:

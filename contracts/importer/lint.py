@@ -15,6 +15,7 @@ Rules (the ``rule`` of a finding):
 - ``invalid-schema``: a schema that is not valid JSON Schema (imported as ``{}``);
 - ``oneof-overlap``: a response schema whose ``oneOf`` alternatives overlap, so that no
   answer satisfies it (read as ``anyOf``; found when making an answer, ``complete``);
+- ``no-answer``: a JSON answer with no valid example, documented or made (``complete``);
 - ``schema-dialect``: a 3.1 schema written in 3.0 terms (``nullable``, boolean
   ``exclusiveMinimum``) or listing a required field twice, read as meant (the reader).
 """
@@ -38,6 +39,7 @@ RULES = (
     "invalid-schema",
     "schema-dialect",
     "oneof-overlap",
+    "no-answer",
 )
 
 

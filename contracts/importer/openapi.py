@@ -311,6 +311,8 @@ class Reader:
             draft.response_examples = self._examples(media, m_at, draft.response_schema)
         elif content and not stream_type:
             draft.response_type = next(iter(content))
+        elif not content:
+            draft.response_schema = {}  # no body documented: any JSON answers it
         if stream_type:
             media = content[stream_type] if isinstance(content[stream_type], dict) else {}
             s_at = at + pointer("content", stream_type)

@@ -168,7 +168,9 @@ def borrow(
     validators: Validators,
     components: Mapping[str, Any],
 ) -> None:
-    """Take the matched shipped contracts' mock behaviour where the draft has their shape."""
+    """Take the matched shipped contracts' mock behaviour where the shapes agree both ways:
+    the document's answer fits the shipped schema (the renderer can read it), and the shipped
+    contract's own answers fit the document's schema (what the renderer writes will too)."""
     answer = next((e.value for e in draft.response_examples if e.erratum is None), None)
     if answer is None:
         answer = synth.instance(draft.response_schema, components)
@@ -176,14 +178,23 @@ def borrow(
         if (
             op.response.render in _BORROWED_RENDERS
             and op.response.schema is not None
-            and (validators.is_valid(op.response.schema, answer))
+            and validators.is_valid(op.response.schema, answer)
+            and _fits(
+                draft.response_schema,
+                [e.value for e in op.response.examples if e.servable],
+                validators,
+            )
         ):
             draft.render = op.response.render
             break
     if draft.stream is not None:
         for op in streamed:
             assert op.stream is not None
-            if op.stream.framing != draft.stream.framing:
+            events = [ev for e in op.stream.examples if e.servable for ev in e.value]
+            if op.stream.framing != draft.stream.framing or (
+                op.stream.framing == "sse-data"
+                and not _fits(draft.stream.event_schema, events, validators)
+            ):
                 continue
             draft.stream.render = op.stream.render
             if draft.stream.terminator is None:
@@ -198,6 +209,10 @@ def borrow(
         shared = _common(op.invariants for op in matched)
         draft.invariants = [i for i in shared if _applies(i, draft)]
     draft.shipped = [op.id for op in matched]
+
+
+def _fits(schema: Any, values: list[Any], validators: Validators) -> bool:
+    return schema is None or all(validators.is_valid(schema, v) for v in values)
 
 
 def _common(lists: Iterable[tuple[str, ...]]) -> list[str]:

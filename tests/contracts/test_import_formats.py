@@ -164,7 +164,9 @@ def test_swagger_2_document(tmp_path: Path, contracts: ContractSet) -> None:
     assert embeddings.request.examples[0].value == {
         "model": "text-embedding-3-small", "input": "hello"
     }  # fmt: skip
-    assert embeddings.response.render == "embeddings" and embeddings.errors.envelope == "openai"
+    # the shipped contract also answers base64 strings, which this document's schema does not
+    # allow: the mock serves the document's own example rather than the shipped behaviour
+    assert embeddings.response.render == "static" and embeddings.errors.envelope == "openai"
     upload = ops["audio.create_transcription"]
     assert upload.request.content_type == "multipart/form-data"
     assert upload.request.examples[0].value["file"] == "<binary audio/mpeg>"

@@ -49,7 +49,7 @@ def test_a_published_document_imports_serves_and_checks_clean(name: str, tmp_pat
     profile = tmp_path / "own-mock.yaml"
     profile.write_text(PROFILE, encoding="utf-8")
     with relaykit_serve("--contracts", str(out), "--api-key", KEY, "--ttfe-ms", "5",
-                        "--interval-ms", "3") as url:  # fmt: skip
+                        "--interval-ms", "5") as url:  # fmt: skip
         checked = relaykit(
             "check", "--contracts", str(out), "--base-url", url, "--profile", str(profile),
             "--report-dir", str(tmp_path), "--name", "own",

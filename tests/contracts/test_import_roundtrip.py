@@ -46,9 +46,9 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def served(imported: Path) -> Iterator[str]:
-    # paced as the embedded mock is: a stream in one burst would fail sse.streamed
+    # paced: a stream in one burst would fail sse.streamed
     with relaykit_serve("--contracts", str(imported), "--api-key", KEY, "--ttfe-ms", "5",
-                        "--interval-ms", "3") as url:  # fmt: skip
+                        "--interval-ms", "5") as url:  # fmt: skip
         yield url
 
 
