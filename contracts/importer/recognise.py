@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from contracts import selection
@@ -35,6 +36,51 @@ _BORROWED_RENDERS = {
     "audio.speech",
     "audio.transcription",
 }
+
+
+@dataclass
+class Settled:
+    """What ``settle`` had to assume or leave out for one draft (the run's notes)."""
+
+    unknown_auth: list[str] = field(default_factory=list)
+    assumed_auth: bool = False
+    assumed_envelope: bool = False
+
+
+def settle(
+    draft: Draft,
+    shipped: ContractSet,
+    validators: Validators,
+    table: Mapping[tuple[str, str], list[Operation]],
+) -> Settled:
+    """Auth, shipped matches (and what they lend), envelope, documented errors and vendor."""
+    components = shipped.components
+    out = Settled()
+    names = auth(draft)
+    out.unknown_auth = [n[1:] for n in names if n.startswith("?")]
+    draft.auth = [n for n in names if not n.startswith("?")]
+    plain, streamed = shipped_matches(draft, table)
+    borrow(draft, plain, streamed, validators, components)
+    matched = [*plain, *streamed]
+    if not draft.auth and matched:  # undocumented: the shipped contract's scheme
+        draft.auth = list(matched[0].auth)
+    if not draft.auth:
+        draft.auth, out.assumed_auth = ["bearer"], True
+    envelope = envelope_of(draft, shipped.envelopes, validators, components)
+    if envelope is None and matched:
+        envelope = matched[0].errors.envelope
+    if envelope is None:
+        envelope, out.assumed_envelope = "openai", True
+    draft.envelope = envelope
+    schema = shipped.envelopes[envelope].schema
+    draft.errors = [e for e in draft.errors if 400 <= e.status <= 599]
+    for err in draft.errors:
+        if err.example is not None and not validators.is_valid(schema, err.example):
+            err.example = None  # the mock answers errors in the envelope, never off it
+    draft.vendor = (
+        matched[0].vendor if matched else "imported" if out.assumed_envelope else envelope
+    )
+    return out
 
 
 def kept_components(doc_schemas: Any, shipped: Mapping[str, Any]) -> frozenset[str]:

@@ -24,6 +24,7 @@ from contracts.importer.errors import SourceError
 from contracts.importer.model import Document, Draft, Finding
 from contracts.loader import ContractError, load_contracts
 from contracts.model import ContractSet
+from contracts.openapi import SECURITY_SCHEMES
 from contracts.validation import Validators
 
 
@@ -86,32 +87,13 @@ def draft_document(source: sources.Source, shipped: ContractSet) -> tuple[Docume
         findings += lint.examples(d, validators)
         findings += lint.paths(d, base)
         findings += complete.examples(d, validators, components)
-        names = recognise.auth(d)
-        for name in (n for n in names if n.startswith("?")):
-            unknown_auth.setdefault(name[1:], []).append(d.label)
-        d.auth = [n for n in names if not n.startswith("?")]
-        plain, streamed = recognise.shipped_matches(d, table)
-        recognise.borrow(d, plain, streamed, validators, components)
-        matched = [*plain, *streamed]
-        if not d.auth and matched:  # undocumented: the shipped contract's scheme
-            d.auth = list(matched[0].auth)
-        if not d.auth:
-            d.auth = ["bearer"]
+        settled = recognise.settle(d, shipped, validators, table)
+        for name in settled.unknown_auth:
+            unknown_auth.setdefault(name, []).append(d.label)
+        if settled.assumed_auth:
             assumed_auth.append(d.label)
-        envelope = recognise.envelope_of(d, shipped.envelopes, validators, components)
-        if envelope is None and matched:
-            envelope = matched[0].errors.envelope
-        recognised = envelope is not None
-        if envelope is None:
-            envelope = "openai"
+        if settled.assumed_envelope:
             assumed_envelope.append(d.label)
-        d.envelope = envelope
-        env_schema = shipped.envelopes[envelope].schema
-        d.errors = [e for e in d.errors if 400 <= e.status <= 599]
-        for e in d.errors:
-            if e.example is not None and not validators.is_valid(env_schema, e.example):
-                e.example = None
-        d.vendor = matched[0].vendor if matched else envelope if recognised else "imported"
         if d.stream is not None:
             complete.stream_example(d.stream, validators, components)
         if d.shipped:
@@ -133,7 +115,7 @@ def draft_document(source: sources.Source, shipped: ContractSet) -> tuple[Docume
                 _users(users),
                 "/components/securitySchemes",
                 f"security scheme {scheme!r} is not one relaykit presents "
-                "(bearer, x-api-key, mj-api-secret, access-token); left out",
+                f"({', '.join(SECURITY_SCHEMES)}); left out",
                 severity="note",
             )
         )
