@@ -3,18 +3,26 @@
 Operations that share a method and path become one OpenAPI operation whose request and
 response schemas are the union (``anyOf``) of theirs; ``x-relaykit-operations`` lists them.
 Streams are ``text/event-stream`` with the event schema under ``x-relaykit-event-schema``
-(OpenAPI 3.1 has no keyword for an event's schema). Shared schemas become components.
+(OpenAPI 3.1 has no keyword for an event's schema) and their examples as SSE text. Examples
+are named ``<operation id>.<example name>``; where operations were merged,
+``x-relaykit-modes`` says how a request selects each (its ``match``, ``priority`` and stream
+mode), which is what ``relaykit contracts import`` needs to split them again. Shared schemas
+become components.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
 
-from contracts.model import ContractSet, Operation
+import orjson
+
+from contracts.model import ContractSet, Example, Operation
 
 OPENAPI_VERSION = "3.1.0"
+BINARY = {"type": "string", "format": "binary"}
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key>"},
@@ -87,15 +95,17 @@ def _success(ops: list[Operation]) -> dict[str, dict[str, Any]]:
         )
         content = entry["content"]
         if op.response.schema is not None:
-            media = content.setdefault(op.response.content_type, {"schemas": []})
+            media = content.setdefault(op.response.content_type, {"schemas": [], "examples": {}})
             media["schemas"].append(op.response.schema)
+            media["examples"].update(_named(op, op.response.examples, lambda v: v))
         if op.stream is not None:
-            media = content.setdefault("text/event-stream", {"events": []})
+            media = content.setdefault("text/event-stream", {"events": [], "examples": {}})
             media["events"].append(
                 op.stream.event_schema or {"x-relaykit-named-events": dict(op.stream.events)}
             )
+            media["examples"].update(_named(op, op.stream.examples, functools.partial(_sse, op)))
         elif op.response.schema is None:
-            content.setdefault(op.response.content_type, {"schemas": []})
+            content.setdefault(op.response.content_type, {"schemas": [], "examples": {}})
     for entry in responses.values():
         for ctype, media in list(entry["content"].items()):
             if "events" in media:
@@ -106,11 +116,48 @@ def _success(ops: list[Operation]) -> dict[str, dict[str, Any]]:
             else:
                 schema = _union(media["schemas"])
                 entry["content"][ctype] = (
-                    {"schema": schema}
-                    if schema is not None
-                    else {"schema": {"type": "string", "format": "binary"}}
+                    {"schema": schema} if schema is not None else {"schema": BINARY}
                 )
+            if media["examples"] and entry["content"][ctype]["schema"] != BINARY:
+                entry["content"][ctype]["examples"] = media["examples"]
     return responses
+
+
+def _named(op: Operation, examples: Iterable[Example], value: Any) -> dict[str, Any]:
+    return {
+        f"{op.id}.{ex.name}": {"summary": ex.summary or op.summary, "value": value(ex.value)}
+        for ex in examples
+        if ex.servable
+    }
+
+
+def _sse(op: Operation, events: list[Any]) -> str:
+    """A stream example as the text on the wire."""
+    assert op.stream is not None
+    frames = []
+    for event in events:
+        if op.stream.framing == "sse-named":
+            frames.append(f"event: {event['event']}\ndata: {orjson.dumps(event['data']).decode()}")
+        else:
+            frames.append(f"data: {orjson.dumps(event).decode()}")
+    if op.stream.terminator is not None:
+        frames.append(f"data: {op.stream.terminator}")
+    return "\n\n".join(frames) + "\n\n"
+
+
+def _modes(ops: list[Operation]) -> list[dict[str, Any]]:
+    """How a request selects each of the merged operations (for a lossless import)."""
+    return [
+        {
+            "id": op.id,
+            "family": op.family,
+            "summary": op.summary,
+            "match": {c.field: c.value if c.op == "equals" else {c.op: c.value} for c in op.match},
+            "priority": op.priority,
+            "stream": op.stream.when if op.stream else None,
+        }
+        for op in ops
+    ]
 
 
 def _errors(ops: list[Operation], contracts: ContractSet) -> dict[str, dict[str, Any]]:
@@ -152,6 +199,7 @@ def to_openapi(
             else f"{len(ops)} operations: " + ", ".join(o.id for o in ops),
             "tags": list(dict.fromkeys(op.family for op in ops)),
             "x-relaykit-operations": [op.id for op in ops],
+            **({"x-relaykit-modes": _modes(ops)} if len(ops) > 1 else {}),
             "responses": {**_success(ops), **_errors(ops, contracts)},
         }
         if schemes:

@@ -68,13 +68,25 @@ class Validators:
             root = {
                 "$schema": "https://json-schema.org/draft/2020-12/schema",
                 "allOf": [schema],
-                "components": {"schemas": self._components},
+                "components": {"schemas": self._referenced(schema)},
             }
             validator = jsonschema_rs.Draft202012Validator(root)
             self._cache[key] = validator
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return validator
+
+    def _referenced(self, schema: Any) -> dict[str, Any]:
+        """The components ``schema`` reaches through its references (compiling all is slow)."""
+        found: dict[str, Any] = {}
+        pending = [schema]
+        while pending:
+            for _, ref in iter_refs(pending.pop()):
+                name = ref[len(REF_PREFIX) :] if ref.startswith(REF_PREFIX) else None
+                if name is not None and name not in found and name in self._components:
+                    found[name] = self._components[name]
+                    pending.append(found[name])
+        return found
 
     def problems(self, schema: Any, instance: Any, limit: int = 5) -> list[Problem]:
         """Up to ``limit`` problems of ``instance`` against ``schema``; empty when valid."""

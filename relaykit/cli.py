@@ -191,7 +191,7 @@ def export_openapi(
 
 @main.group("contracts")
 def contracts_group() -> None:
-    """Inspect and check the contracts."""
+    """Inspect, check and import contracts."""
 
 
 @contracts_group.command("list")
@@ -268,11 +268,13 @@ def contracts_check(contract_dirs: tuple[str, ...]) -> None:
 
 
 from relaykit.check_cli import check  # noqa: E402  (commands of their own modules)
+from relaykit.import_cli import import_command  # noqa: E402
 from relaykit.proxy_cli import proxy  # noqa: E402
 from relaykit.record_cli import record  # noqa: E402
 from relaykit.report_cli import report  # noqa: E402
 
 main.add_command(check)
+contracts_group.add_command(import_command)
 main.add_command(report)
 main.add_command(record)
 main.add_command(proxy)
