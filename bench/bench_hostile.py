@@ -5,10 +5,11 @@
 Each mode of tests/hostile_server.py (the issue's rows, plus a drip-fed stream, a reset
 mid-body and a wrong Content-Length) is served on loopback and checked by a `relaykit check`
 child with the issue's profile, ``limits: {timeout: 10, stream_seconds: 15, stream_stall: 5}``
-and ``--only openai-chat --only models``. Printed per mode: wall time, the child's own peak RSS
-(os.wait4), exit code, whether the record was written, whether a traceback was printed, why the
-run stopped early (if it did) and the first error or failure. The issue is done when every row
-ends in under 60 s, exits 1, writes its record, prints no traceback and stays under 400 MiB.
+and ``--only openai-chat --only models``. Printed per mode: wall time, the child's own peak
+RSS (os.wait4 from a small launcher), exit code, whether the record was written, whether a
+traceback was printed, why the run stopped early (if it did) and the first error or failure.
+The issue is done when every row ends in under 60 s, exits 1, writes its record, prints no
+traceback and stays under 400 MiB.
 """
 
 from __future__ import annotations

@@ -345,7 +345,7 @@ class Measured:
     """How a `relaykit check` child process ended."""
 
     code: int
-    """Exit code (negative: killed by that signal, e.g. by the safety net)."""
+    """Exit code (-9: killed by the safety net)."""
     seconds: float
     peak_rss_mib: float
     """The child's own peak resident set (ru_maxrss of wait4 on its pid)."""
@@ -353,37 +353,66 @@ class Measured:
     stderr: str
 
 
+LAUNCHER = """
+import os, sys
+report, args = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "relaykit", *args])
+_, status, usage = os.wait4(pid, 0)
+with open(report, "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+"""Runs relaykit in a grandchild and writes its ru_maxrss. Linux counts a process's memory
+before exec in its ru_maxrss, and a child of the test process starts as a copy of it (which
+may hold hundreds of MiB): forked from this small launcher instead, the grandchild's peak is
+its own."""
+
+
 def measured_check(
     args: list[str], env: dict[str, str], cwd: str, safety_net: float = 300.0
 ) -> Measured:
     """Run ``python -m relaykit ARGS`` in ``cwd`` and measure it: wall time, exit code and
-    its own peak RSS (os.wait4 on its pid: RUSAGE_CHILDREN would mix in every other child).
-    ``safety_net`` seconds kill a run that hangs; it is no assertion of speed."""
+    its own peak RSS (wait4 on its pid, from a small launcher: see LAUNCHER; never
+    RUSAGE_CHILDREN, which mixes in every other child). ``safety_net`` seconds kill a run
+    that hangs (the whole process group); it is no assertion of speed."""
     import os
+    import signal
     import subprocess
     import sys
     import tempfile
     import time
 
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        report = os.path.join(tmp, "maxrss")
         started = time.monotonic()
         child = subprocess.Popen(
-            [sys.executable, "-m", "relaykit", *args], stdout=out, stderr=err, env=env, cwd=cwd
-        )
-        killer = threading.Timer(safety_net, child.kill)
+            [sys.executable, "-c", LAUNCHER, report, *args],
+            stdout=out, stderr=err, env=env, cwd=cwd, start_new_session=True,
+        )  # fmt: skip
+        killer = threading.Timer(safety_net, lambda: os.killpg(child.pid, signal.SIGKILL))
         killer.start()
         try:
-            _, status, usage = os.wait4(child.pid, 0)
+            code = child.wait()
         finally:
             killer.cancel()
         seconds = time.monotonic() - started
-        child.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
+        try:
+            with open(report) as found:
+                peak_kib = int(found.read())
+        except (OSError, ValueError):
+            peak_kib = 0  # killed by the safety net: the exit code says so
         out.seek(0)
         err.seek(0)
         return Measured(
-            child.returncode,
+            code,
             seconds,
-            usage.ru_maxrss / 1024,  # KiB on Linux
+            peak_kib / 1024,  # KiB on Linux
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
         )

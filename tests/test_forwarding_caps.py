@@ -108,3 +108,9 @@ def test_the_proxy_notes_a_long_stream_up_to_the_cap(
     assert status == 200 and size == 12 * 1000 * 16 + 14
     messages = {f["check_id"]: f["message"] for f in _findings(app)}
     assert messages["sse.terminator"] == "no data: [DONE] (stream ended: events)"
+
+
+def test_the_forwarding_servers_follow_no_redirect() -> None:
+    from relaykit.forwarding import Forwarder
+
+    assert Forwarder("http://upstream.invalid").client.follow_redirects is False

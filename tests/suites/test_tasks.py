@@ -471,3 +471,18 @@ def test_list_without_the_fresh_task_fails_list_contains(
     contains = found["invariant.list_contains_submitted"]
     assert contains.outcome == Outcome.FAIL and "not among the 0 listed" in contains.message
     assert found["invariant.task_states_legal"].outcome == Outcome.INCONCLUSIVE
+
+
+def test_polling_ends_when_the_run_stops(contracts: ContractSet, slow_url: str) -> None:
+    context = make_ctx(contracts, slow_url)
+    op = contracts.get("mj.submit.imagine")
+    exchange, task_id = submit(context, op)
+    assert task_id is not None
+    context.transport.guard.ends_at = 0.0  # the run deadline has passed
+    trace = follow(context, op, exchange, task_id, until_terminal=True)
+    context.transport.close()
+    assert trace.ended == "stopped" and not trace.observations
+    assert trace.detail.startswith("not sent: run deadline")
+    terminal = task_findings(op, trace, context, "example")
+    reaches = [f for f in terminal if f.check_id == "invariant.task_reaches_terminal"]
+    assert [f.outcome for f in reaches] == [Outcome.SKIP]
