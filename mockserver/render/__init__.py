@@ -15,6 +15,7 @@ from mockserver.render import (
     completions,
     embeddings,
     images,
+    models,
     static,
     task,
     task_list,
@@ -25,7 +26,6 @@ StreamRenderer = Callable[[RenderContext], list[Event]]
 
 JSON_RENDERERS: dict[str, JsonRenderer] = {
     "static": static.render_json,
-    "models": static.render_json,
     "chat.completion": chat.render_json,
     "text_completion": completions.render_json,
     "embeddings": embeddings.render_json,
@@ -33,6 +33,7 @@ JSON_RENDERERS: dict[str, JsonRenderer] = {
     **task_list.JSON,
     **images.JSON,
     **audio.JSON,
+    **models.JSON,
 }
 
 STREAM_RENDERERS: dict[str, StreamRenderer] = {
