@@ -62,17 +62,18 @@ class Plan:
 def plan_from_completion(value: Any) -> Plan:
     """Read a chat.completion example."""
     choices = []
-    hidden = _hidden_reasoning(value.get("usage"))
+    reasoning_tokens = _reasoning_tokens(value.get("usage"))
     for c in value.get("choices", []):
         msg = c.get("message", {})
+        reasoning = msg.get("reasoning_content")
         choices.append(
             Choice(
                 content=msg.get("content"),
-                reasoning=msg.get("reasoning_content"),
+                reasoning=reasoning,
                 tool_calls=copy.deepcopy(msg.get("tool_calls") or []),
                 finish_reason=c.get("finish_reason") or "stop",
                 audio=copy.deepcopy(msg.get("audio")),
-                hidden_reasoning=hidden,
+                hidden_reasoning=0 if reasoning else reasoning_tokens,
             )
         )
     return Plan(choices or [Choice(FALLBACK_TEXT)], value.get("system_fingerprint"))
@@ -83,10 +84,10 @@ def plan_from_chunks(events: list[Any]) -> Plan:
     by_index: dict[int, Choice] = {}
     calls: dict[int, dict[int, dict[str, Any]]] = {}
     fingerprint = None
-    hidden = 0
+    reasoning_tokens = 0
     for chunk in events:
         fingerprint = fingerprint or chunk.get("system_fingerprint")
-        hidden = hidden or _hidden_reasoning(chunk.get("usage"))
+        reasoning_tokens = reasoning_tokens or _reasoning_tokens(chunk.get("usage"))
         for c in chunk.get("choices", []):
             choice = by_index.setdefault(c.get("index", 0), Choice())
             delta = c.get("delta") or {}
@@ -107,11 +108,16 @@ def plan_from_chunks(events: list[Any]) -> Plan:
                 choice.finish_reason = c["finish_reason"]
     for index, slots in calls.items():
         by_index[index].tool_calls = [slots[k] for k in sorted(slots)]
-    choices = [replace(by_index[i], hidden_reasoning=hidden) for i in sorted(by_index)]
+    choices = [
+        replace(c, hidden_reasoning=0 if c.reasoning else reasoning_tokens)
+        for c in (by_index[i] for i in sorted(by_index))
+    ]
     return Plan(choices or [Choice(FALLBACK_TEXT)], fingerprint)
 
 
-def _hidden_reasoning(usage: Any) -> int:
+def _reasoning_tokens(usage: Any) -> int:
+    """The example's reasoning tokens: hidden ones, unless it shows its reasoning_content
+    (a model that shows its reasoning shows all of it)."""
     if not isinstance(usage, dict):
         return 0
     details = usage.get("completion_tokens_details") or {}
