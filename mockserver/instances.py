@@ -1,12 +1,15 @@
 """Build a small instance that satisfies a JSON Schema: tool-call arguments, JSON-mode content.
 
 Deterministic and minimal: required properties only, the first enum value, the lower bound of
-a range. Good enough for the schemas clients send with tools and response_format; anything it
-cannot satisfy is reported to the caller, which falls back to the example.
+a range, a short string that matches a ``pattern`` (found by hypothesis, derandomized, once per
+pattern). Good enough for the schemas clients send with tools and response_format; the caller
+validates what it gets.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 _MAX_DEPTH = 12
@@ -69,11 +72,13 @@ def _by_type(kind: str, schema: dict[str, Any], root: Any, depth: int) -> Any:
             "uuid": "00000000-0000-4000-8000-000000000000",
         }.get(fmt or "", "sample")
         min_len = int(schema.get("minLength", 0))
+        max_len = int(schema["maxLength"]) if "maxLength" in schema else None
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str) and not _fits(pattern, text, min_len, max_len):
+            return matching(pattern, min_len, max_len) or text
         if len(text) < min_len:
             text = text + "x" * (min_len - len(text))
-        if "maxLength" in schema:
-            text = text[: int(schema["maxLength"])]
-        return text
+        return text if max_len is None else text[:max_len]
     if kind in ("integer", "number"):
         low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
         value = low + (1 if "exclusiveMinimum" in schema else 0)
@@ -83,6 +88,41 @@ def _by_type(kind: str, schema: dict[str, Any], root: Any, depth: int) -> Any:
     if kind == "boolean":
         return True
     return None
+
+
+def _fits(pattern: str, text: str, min_len: int, max_len: int | None) -> bool:
+    try:
+        found = re.search(pattern, text) is not None
+    except re.error:
+        return True  # not a pattern Python reads: nothing to aim for
+    return found and len(text) >= min_len and (max_len is None or len(text) <= max_len)
+
+
+@functools.lru_cache(maxsize=256)
+def matching(pattern: str, min_len: int = 0, max_len: int | None = None) -> str | None:
+    """A short printable string the pattern matches within the length bounds, or None.
+
+    hypothesis searches (derandomized, no shrinking: tens of milliseconds, once per pattern);
+    imported here so that the mock starts without it.
+    """
+    from hypothesis import Phase, find, settings
+    from hypothesis import strategies as st
+    from hypothesis.errors import HypothesisException
+
+    search = settings(
+        database=None, max_examples=300, deadline=None, derandomize=True, phases=[Phase.generate]
+    )
+    printable = st.characters(min_codepoint=32, max_codepoint=126)
+    try:
+        return str(
+            find(
+                st.from_regex(pattern, alphabet=printable),
+                lambda s: _fits(pattern, s, min_len, max_len),
+                settings=search,
+            )
+        )
+    except (HypothesisException, re.error):
+        return None
 
 
 def _resolve(root: Any, ref: str) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mockserver.render import (
+    anthropic,
     audio,
     chat,
     completions,
@@ -34,12 +35,14 @@ JSON_RENDERERS: dict[str, JsonRenderer] = {
     **images.JSON,
     **audio.JSON,
     **models.JSON,
+    **anthropic.JSON,
 }
 
 STREAM_RENDERERS: dict[str, StreamRenderer] = {
     "static": static.render_stream,
     "chat.completion.chunk": chat.render_stream,
     "text_completion.chunk": completions.render_stream,
+    **anthropic.STREAM,
 }
 
 __all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "Raw", "RenderContext", "RenderError"]
