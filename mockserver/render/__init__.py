@@ -16,6 +16,7 @@ from mockserver.render import (
     completions,
     embeddings,
     images,
+    images_stream,
     models,
     static,
     task,
@@ -43,6 +44,7 @@ STREAM_RENDERERS: dict[str, StreamRenderer] = {
     "chat.completion.chunk": chat.render_stream,
     "text_completion.chunk": completions.render_stream,
     **anthropic.STREAM,
+    **images_stream.STREAM,
 }
 
 __all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "Raw", "RenderContext", "RenderError"]
