@@ -104,13 +104,14 @@ def _text(content: Any) -> str:
 
 
 def read_turn(messages: Any) -> Turn:
-    """Where an Anthropic conversation stands: the last user message that is not only tool
-    results, the tool_use blocks since, and the tool_result blocks that answer them."""
+    """Where an Anthropic conversation stands: the last user message that hands back no tool
+    results (one that does continues the turn, even with text beside the results), the
+    tool_use blocks since, and the tool_result blocks that answer them."""
     items = [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
 
     def asks(m: dict[str, Any]) -> bool:
         blocks = _blocks(m.get("content"))
-        return m.get("role") == "user" and any(b.get("type") != "tool_result" for b in blocks)
+        return m.get("role") == "user" and all(b.get("type") != "tool_result" for b in blocks)
 
     last_user = max((i for i, m in enumerate(items) if asks(m)), default=-1)
     names = {

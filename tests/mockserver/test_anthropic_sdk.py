@@ -198,3 +198,26 @@ def test_a_documented_error_stream_is_still_served(mock_url: str) -> None:
         json={"model": MODEL, "max_tokens": 64, "messages": USER, "stream": True},
     )
     assert r.text.rstrip().splitlines()[-2] == "event: error"
+
+
+def test_text_beside_the_tool_results_still_ends_the_turn(client: anthropic.Anthropic) -> None:
+    first = client.messages.create(model=MODEL, max_tokens=512, messages=ASK, tools=[WEATHER])
+    use = first.content[-1]
+    assert use.type == "tool_use"
+    turn = [
+        *ASK,
+        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": use.id,
+                    "content": [{"type": "text", "text": "sunny"}],
+                },
+                {"type": "text", "text": "Keep it short."},
+            ],
+        },
+    ]
+    second = client.messages.create(model=MODEL, max_tokens=512, messages=turn, tools=[WEATHER])
+    assert second.stop_reason == "end_turn" and "sunny" in second.content[0].text
