@@ -1,8 +1,9 @@
 """OpenAI chat completions: the example, bent to what the request asked for.
 
 The example (a chat.completion or a list of chunks) is reduced to a plan per choice (text,
-reasoning, tool calls, finish reason); the request then shapes it (tools, response_format,
-stop, max_tokens, n) and the plan is written as one JSON object or as a chunk stream.
+reasoning, tool calls, finish reason); the request then shapes it (the conversation decides
+between tool calls and text, see conversation.py; then response_format, stop, max_tokens, n)
+and the plan is written as one JSON object or as a chunk stream.
 """
 
 from __future__ import annotations
@@ -116,8 +117,8 @@ def plan_from_chunks(events: list[Any]) -> Plan:
 
 
 def _reasoning_tokens(usage: Any) -> int:
-    """The example's reasoning tokens: hidden ones, unless it shows its reasoning_content
-    (a model that shows its reasoning shows all of it)."""
+    """The example's usage.completion_tokens_details.reasoning_tokens (hidden reasoning, for
+    a choice that shows no reasoning_content: a model that shows its reasoning shows it all)."""
     if not isinstance(usage, dict):
         return 0
     details = usage.get("completion_tokens_details") or {}
