@@ -289,3 +289,67 @@ def test_every_named_model_is_listed_and_retrievable(
         "param": "model",
         "code": "model_not_found",
     }
+
+
+HARD_PARAMETERS = {
+    "local-refs": {
+        "type": "object",
+        "properties": {"spot": {"$ref": "#/$defs/Spot"}},
+        "required": ["spot"],
+        "additionalProperties": False,
+        "$defs": {
+            "Spot": {
+                "type": "object",
+                "properties": {"lat": {"type": "number"}, "label": {"type": ["string", "null"]}},
+                "required": ["lat", "label"],
+                "additionalProperties": False,
+            }
+        },
+    },
+    "pattern-and-lengths": {
+        "type": "object",
+        "properties": {"code": {"type": "string", "pattern": "^[A-Z]{3}-\\d{2}$"}},
+        "required": ["code"],
+    },
+    "bounds": {
+        "type": "object",
+        "properties": {
+            "ratio": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            "step": {"type": "integer", "minimum": 1, "multipleOf": 5},
+        },
+        "required": ["ratio", "step"],
+    },
+    "unique-items": {
+        "type": "object",
+        "properties": {
+            "tags": {
+                "type": "array",
+                "items": {"type": "string"},
+                "minItems": 3,
+                "uniqueItems": True,
+            }
+        },
+        "required": ["tags"],
+    },
+    "min-properties": {
+        "type": "object",
+        "minProperties": 2,
+        "properties": {"a": {"type": "string"}, "b": {"type": "boolean"}},
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(HARD_PARAMETERS))
+def test_tool_arguments_validate_against_the_parameters(client: openai.OpenAI, name: str) -> None:
+    import jsonschema  # an independent validator, not the mock's own
+
+    schema = HARD_PARAMETERS[name]
+    tool: ChatCompletionToolParam = {
+        "type": "function",
+        "function": {"name": "do_it", "parameters": schema},
+    }
+    r = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "Do it."}], tools=[tool]
+    )
+    call = (r.choices[0].message.tool_calls or [])[0]
+    jsonschema.validate(json.loads(call.function.arguments), schema)
