@@ -1,9 +1,10 @@
 """Build a small instance that satisfies a JSON Schema: tool-call arguments, JSON-mode content.
 
-Deterministic and minimal: required properties only, the first enum value, the lower bound of
-a range, a short string that matches a ``pattern`` (found by hypothesis, derandomized, once per
-pattern). Good enough for the schemas clients send with tools and response_format; the caller
-validates what it gets.
+Deterministic and minimal: required properties (more up to ``minProperties``), the first enum
+value, the lower bound of a range (on its ``multipleOf`` step; the middle of two exclusive
+bounds), distinct items under ``uniqueItems``, a short string that matches a ``pattern``
+(found by hypothesis, derandomized, once per pattern). Good enough for the schemas clients send
+with tools and response_format; the caller validates what it gets.
 """
 
 from __future__ import annotations
