@@ -4,6 +4,8 @@ The catalogue (shared/catalog/operations.yaml, next to the repository) lists eve
 five seed documents describe and which seeds list it. ``coverage`` counts, per seed and over
 all seeds, how many have a contract and which are missing; given a ``serves`` check (the CLI
 passes one built from the mock's routes and renderers) it also counts which the mock serves.
+Contracts the catalogue does not list are either beyond the seeds (their provenance names the
+public reference they come from: ``source``) or strays, named as such.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class Coverage:
     rows: tuple[Row, ...]
     total: Row
     extra: tuple[str, ...] = field(default=())
+    """Contracts neither in the catalogue nor marked beyond the seeds."""
+    beyond: tuple[str, ...] = field(default=())
+    """Contracts of operations no seed documents, each with its ``provenance.source``."""
 
     @property
     def complete(self) -> bool:
@@ -111,8 +116,10 @@ def coverage(
         rows.append(_row(seed, file, str(sites.get(file, "")), ids, ops, serves))
     every = [str(i["id"]) for i in items]
     total = _row(ALL, "", "", every, ops, serves)
-    extra = tuple(sorted(set(ops) - set(every)))
-    return Coverage(tuple(rows), total, extra)
+    unlisted = sorted(set(ops) - set(every))
+    beyond = tuple(i for i in unlisted if ops[i].provenance.beyond_seeds)
+    extra = tuple(i for i in unlisted if i not in beyond)
+    return Coverage(tuple(rows), total, extra, beyond)
 
 
 def to_json(cov: Coverage) -> dict[str, Any]:
@@ -136,6 +143,7 @@ def to_json(cov: Coverage) -> dict[str, Any]:
         "seeds": [row(r) for r in cov.rows],
         "total": row(cov.total),
         "extra": list(cov.extra),
+        "beyond_seeds": list(cov.beyond),
         "complete": cov.complete,
     }
 
@@ -159,6 +167,8 @@ def format_table(cov: Coverage) -> str:
         for label, ids in (("no contract", r.missing), ("not served", r.unserved or ())):
             if ids:
                 out.append(f"{r.seed} {label}: {', '.join(ids)}")
+    if cov.beyond:
+        out.append(f"beyond the seeds (from public API references): {', '.join(cov.beyond)}")
     if cov.extra:
         out.append(f"contracts not in the catalogue: {', '.join(cov.extra)}")
     t = cov.total

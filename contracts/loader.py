@@ -242,6 +242,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Operation:
             reference=prov.get("reference", ""),
             not_enabled=prov.get("not_enabled", False),
             notes=prov.get("notes", ""),
+            source=prov.get("source", ""),
         ),
         method=raw["method"],
         path=raw["path"],

@@ -38,6 +38,13 @@ class Provenance:
     reference: str = ""
     not_enabled: bool = False
     notes: str = ""
+    source: str = ""
+    """For an operation no seed lists: the public API reference it is contracted from."""
+
+    @property
+    def beyond_seeds(self) -> bool:
+        """True for an operation the seeds do not document (contracted from ``source``)."""
+        return bool(self.source) and not self.seeds
 
 
 @dataclass(frozen=True, slots=True)

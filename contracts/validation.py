@@ -140,6 +140,16 @@ def closest(err: Any) -> Any:
     return err
 
 
+def standalone(schema: Any) -> Any:
+    """A schema a request carries (tool parameters, a json_schema) made to resolve its own
+    local refs (``#/$defs/X``): validation wraps every schema in a root of its own, so a
+    schema with local refs and no ``$id`` gets one."""
+    local = any(not ref.startswith(REF_PREFIX) for _, ref in iter_refs(schema))
+    if isinstance(schema, dict) and local and "$id" not in schema:
+        return {**schema, "$id": "urn:relaykit:request-schema"}
+    return schema
+
+
 def _short(message: str, limit: int = 300) -> str:
     return message if len(message) <= limit else message[: limit - 3] + "..."
 

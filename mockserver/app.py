@@ -133,7 +133,7 @@ class MockRelay:
             payload = JSON_RENDERERS[op.response.render](ctx)
         except RenderError as exc:
             return error_response(
-                envelope, exc.status, exc.message, param=exc.param, headers=headers
+                envelope, exc.status, exc.message, param=exc.param, code=exc.code, headers=headers
             )
         except Exception as exc:  # a renderer bug must still answer in the envelope
             log.exception("renderer failed for %s", op.id)

@@ -13,11 +13,15 @@ from contracts.model import Envelope
 class MockError(Exception):
     """A request the mock answers with an error in the envelope: status, message, param."""
 
-    def __init__(self, status: int, message: str, param: str | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, param: str | None = None, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.param = param
+        self.code = code
+        """A symbolic error code (``model_not_found``); None: the envelope's default."""
 
 
 def error_body(

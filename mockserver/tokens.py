@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+IMAGE_TOKENS = 85
+"""What one picture in a prompt costs (OpenAI's low-detail image price)."""
+
 _TOKEN = re.compile(
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|\w+|[^\w\s]", re.UNICODE
 )
@@ -46,8 +49,14 @@ def prompt_tokens(messages: Any) -> int:
     for m in messages:
         if isinstance(m, dict):
             total += 3 + count(message_text(m.get("content")))
+            calls = m.get("tool_calls")
+            for call in calls if isinstance(calls, list) else []:
+                fn = call.get("function") if isinstance(call, dict) else None
+                if isinstance(fn, dict):
+                    total += count(str(fn.get("name") or ""))
+                    total += count(str(fn.get("arguments") or ""))
             if isinstance(m.get("content"), list):
-                total += 85 * sum(
+                total += IMAGE_TOKENS * sum(
                     1 for p in m["content"] if isinstance(p, dict) and p.get("type") == "image_url"
                 )
     return total + 3

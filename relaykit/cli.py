@@ -215,6 +215,7 @@ def contracts_list(as_json: bool, family: tuple[str, ...], contract_dirs: tuple[
                 "path_source": op.provenance.path_source,
                 "path_confidence": op.provenance.path_confidence,
                 "not_enabled": op.provenance.not_enabled,
+                "source": op.provenance.source or None,
             }
             for op in ops
         ]
@@ -222,7 +223,10 @@ def contracts_list(as_json: bool, family: tuple[str, ...], contract_dirs: tuple[
         return
     width = max((len(op.id) for op in ops), default=2)
     for op in ops:
-        titles = "; ".join(dict.fromkeys(s.title for s in op.provenance.seeds)) or "(implied)"
+        prov = op.provenance
+        titles = "; ".join(dict.fromkeys(s.title for s in prov.seeds)) or (
+            f"(beyond the seeds: {prov.source})" if prov.beyond_seeds else "(implied)"
+        )
         seeds = ",".join(dict.fromkeys(s.file[:3] for s in op.provenance.seeds)) or "-"
         click.echo(f"{op.id:<{width}}  {op.method:<6} {op.path:<34} seeds {seeds:<15} {titles}")
     click.echo(f"{len(ops)} operations", err=True)

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mockserver.render import (
+    anthropic,
     audio,
     chat,
     completions,
     embeddings,
     images,
+    images_stream,
+    models,
     static,
     task,
     task_list,
@@ -25,7 +28,6 @@ StreamRenderer = Callable[[RenderContext], list[Event]]
 
 JSON_RENDERERS: dict[str, JsonRenderer] = {
     "static": static.render_json,
-    "models": static.render_json,
     "chat.completion": chat.render_json,
     "text_completion": completions.render_json,
     "embeddings": embeddings.render_json,
@@ -33,12 +35,16 @@ JSON_RENDERERS: dict[str, JsonRenderer] = {
     **task_list.JSON,
     **images.JSON,
     **audio.JSON,
+    **models.JSON,
+    **anthropic.JSON,
 }
 
 STREAM_RENDERERS: dict[str, StreamRenderer] = {
     "static": static.render_stream,
     "chat.completion.chunk": chat.render_stream,
     "text_completion.chunk": completions.render_stream,
+    **anthropic.STREAM,
+    **images_stream.STREAM,
 }
 
 __all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "Raw", "RenderContext", "RenderError"]

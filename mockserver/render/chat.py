@@ -1,8 +1,9 @@
 """OpenAI chat completions: the example, bent to what the request asked for.
 
 The example (a chat.completion or a list of chunks) is reduced to a plan per choice (text,
-reasoning, tool calls, finish reason); the request then shapes it (tools, response_format,
-stop, max_tokens, n) and the plan is written as one JSON object or as a chunk stream.
+reasoning, tool calls, finish reason); the request then shapes it (the conversation decides
+between tool calls and text, see conversation.py; then response_format, stop, max_tokens, n)
+and the plan is written as one JSON object or as a chunk stream.
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ from mockserver import tokens
 from mockserver.files import FILES_PREFIX, SERVED_KINDS
 from mockserver.instances import instance_for
 from mockserver.render.context import Event, RenderContext
+from mockserver.render.conversation import (
+    Tool,
+    ToolResult,
+    Turn,
+    answer,
+    arguments,
+    json_value,
+    tools_to_call,
+    valid,
+)
 
 FALLBACK_TEXT = "Hello! This is the relaykit mock answering."
 
@@ -52,17 +63,18 @@ class Plan:
 def plan_from_completion(value: Any) -> Plan:
     """Read a chat.completion example."""
     choices = []
-    hidden = _hidden_reasoning(value.get("usage"))
+    reasoning_tokens = _reasoning_tokens(value.get("usage"))
     for c in value.get("choices", []):
         msg = c.get("message", {})
+        reasoning = msg.get("reasoning_content")
         choices.append(
             Choice(
                 content=msg.get("content"),
-                reasoning=msg.get("reasoning_content"),
+                reasoning=reasoning,
                 tool_calls=copy.deepcopy(msg.get("tool_calls") or []),
                 finish_reason=c.get("finish_reason") or "stop",
                 audio=copy.deepcopy(msg.get("audio")),
-                hidden_reasoning=hidden,
+                hidden_reasoning=0 if reasoning else reasoning_tokens,
             )
         )
     return Plan(choices or [Choice(FALLBACK_TEXT)], value.get("system_fingerprint"))
@@ -73,10 +85,10 @@ def plan_from_chunks(events: list[Any]) -> Plan:
     by_index: dict[int, Choice] = {}
     calls: dict[int, dict[int, dict[str, Any]]] = {}
     fingerprint = None
-    hidden = 0
+    reasoning_tokens = 0
     for chunk in events:
         fingerprint = fingerprint or chunk.get("system_fingerprint")
-        hidden = hidden or _hidden_reasoning(chunk.get("usage"))
+        reasoning_tokens = reasoning_tokens or _reasoning_tokens(chunk.get("usage"))
         for c in chunk.get("choices", []):
             choice = by_index.setdefault(c.get("index", 0), Choice())
             delta = c.get("delta") or {}
@@ -97,11 +109,16 @@ def plan_from_chunks(events: list[Any]) -> Plan:
                 choice.finish_reason = c["finish_reason"]
     for index, slots in calls.items():
         by_index[index].tool_calls = [slots[k] for k in sorted(slots)]
-    choices = [replace(by_index[i], hidden_reasoning=hidden) for i in sorted(by_index)]
+    choices = [
+        replace(c, hidden_reasoning=0 if c.reasoning else reasoning_tokens)
+        for c in (by_index[i] for i in sorted(by_index))
+    ]
     return Plan(choices or [Choice(FALLBACK_TEXT)], fingerprint)
 
 
-def _hidden_reasoning(usage: Any) -> int:
+def _reasoning_tokens(usage: Any) -> int:
+    """The example's usage.completion_tokens_details.reasoning_tokens (hidden reasoning, for
+    a choice that shows no reasoning_content: a model that shows its reasoning shows it all)."""
     if not isinstance(usage, dict):
         return 0
     details = usage.get("completion_tokens_details") or {}
@@ -146,59 +163,98 @@ def serve_links(ctx: RenderContext, plan: Plan) -> None:
             choice.content = _PLACEHOLDER_LINK.sub(swap, choice.content)
 
 
+def read_turn(messages: Any) -> Turn:
+    """Where an OpenAI conversation stands: the last user message and what followed it
+    (assistant tool calls, ``role: tool`` results, legacy ``role: function`` results)."""
+    items = [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
+    last_user = max((i for i, m in enumerate(items) if m.get("role") == "user"), default=-1)
+    names: dict[str, str] = {}  # tool call id -> the function it called
+    for m in items:
+        calls = m.get("tool_calls") if m.get("role") == "assistant" else None
+        for tc in calls if isinstance(calls, list) else []:
+            if isinstance(tc, dict) and isinstance(tc.get("function"), dict):
+                names[str(tc.get("id"))] = str(tc["function"].get("name") or "")
+    called = False
+    results = []
+    for m in items[last_user + 1 :]:
+        role = m.get("role")
+        if role == "assistant" and (m.get("tool_calls") or m.get("function_call")):
+            called = True
+        elif role in ("tool", "function"):
+            called = True
+            name = names.get(str(m.get("tool_call_id")), "") or str(m.get("name") or "")
+            results.append(ToolResult(name, tokens.message_text(m.get("content"))))
+    user = tokens.message_text(items[last_user].get("content")) if last_user >= 0 else ""
+    return Turn(user, called, tuple(results))
+
+
+def offered_tools(ctx: RenderContext) -> list[Tool]:
+    """The function tools the request offers, with their parameters schemas."""
+    out = []
+    for t in ctx.field("tools") or []:
+        fn = t.get("function") if isinstance(t, dict) else None
+        if isinstance(fn, dict) and isinstance(fn.get("name"), str):
+            out.append(Tool(fn["name"], fn.get("parameters") or {"type": "object"}))
+    return out
+
+
+def _tool_mode(ctx: RenderContext) -> tuple[str, str | None]:
+    """("none" | "auto" | "required" | "named", the named function)."""
+    choice = ctx.field("tool_choice", "auto")
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        return ("named", name) if isinstance(name, str) else ("auto", None)
+    return (choice, None) if choice in ("none", "required") else ("auto", None)
+
+
 def _shape(ctx: RenderContext, choice: Choice) -> Choice:
-    tools = ctx.field("tools") or []
-    tool_choice = ctx.field("tool_choice", "auto")
-    if tools and tool_choice != "none":
-        _call_tool(ctx, choice, tools, tool_choice)
-    elif choice.tool_calls:
-        choice.tool_calls, choice.finish_reason = [], "stop"
-        choice.content = choice.content or FALLBACK_TEXT
-    if not choice.tool_calls:
+    turn = read_turn(ctx.field("messages"))
+    mode, named = _tool_mode(ctx)
+    calls = tools_to_call(
+        offered_tools(ctx),
+        mode,
+        turn,
+        named=named,
+        parallel=ctx.field("parallel_tool_calls") is not False,
+        preferred=[tc["function"]["name"] for tc in choice.tool_calls],
+    )
+    if calls:
+        _call_tools(ctx, choice, calls)
+    else:
+        if turn.results:
+            choice.content = answer(turn.results)
+        elif choice.tool_calls:
+            choice.content = choice.content or FALLBACK_TEXT
+        if choice.tool_calls or choice.finish_reason == "tool_calls":
+            choice.tool_calls, choice.finish_reason = [], "stop"
         _format(ctx, choice)
         _stop(ctx, choice)
     _limit(ctx, choice)
     return choice
 
 
-def _call_tool(ctx: RenderContext, choice: Choice, tools: list[Any], tool_choice: Any) -> None:
-    names = [t["function"]["name"] for t in tools]
-    wanted = tool_choice["function"]["name"] if isinstance(tool_choice, dict) else None
-    known = next((tc for tc in choice.tool_calls if tc["function"]["name"] in names), None)
-    name = wanted or (known["function"]["name"] if known else names[0])
-    params = (
-        next(
-            t["function"].get("parameters") or {"type": "object"}
-            for t in tools
-            if t["function"]["name"] == name
+def _call_tools(ctx: RenderContext, choice: Choice, calls: list[Tool]) -> None:
+    """Replace the choice's answer by calls to these tools, arguments valid for each."""
+    documented: dict[str, list[Any]] = {}
+    for tc in choice.tool_calls:
+        documented.setdefault(tc["function"]["name"], []).append(
+            json_value(tc["function"]["arguments"])
         )
-        if name in names
-        else {"type": "object"}
-    )
-    args = None
-    if (
-        known
-        and known["function"]["name"] == name
-        and _valid_json(ctx, known["function"]["arguments"], params)
-    ):
-        args = known["function"]["arguments"]
-    if args is None:
-        args = json.dumps(instance_for(params), ensure_ascii=False)
     choice.tool_calls = [
         {
             "id": ctx.fresh_id("call_"),
             "type": "function",
-            "function": {"name": name, "arguments": args},
+            "function": {
+                "name": tool.name,
+                "arguments": json.dumps(
+                    arguments(ctx.validators, tool, documented.get(tool.name, ())),
+                    ensure_ascii=False,
+                ),
+            },
         }
+        for tool in calls
     ]
     choice.content, choice.finish_reason = None, "tool_calls"
-
-
-def _valid_json(ctx: RenderContext, text: str, schema: Any) -> bool:
-    try:
-        return ctx.validators.is_valid(schema, json.loads(text))
-    except (ValueError, TypeError):
-        return False
 
 
 def _format(ctx: RenderContext, choice: Choice) -> None:
@@ -207,7 +263,8 @@ def _format(ctx: RenderContext, choice: Choice) -> None:
     text = choice.content or ""
     if kind == "json_schema":
         schema = (fmt.get("json_schema") or {}).get("schema") or {"type": "object"}
-        if not _valid_json(ctx, text, schema):
+        parsed = json_value(text)
+        if parsed is None or not valid(ctx.validators, schema, parsed):
             choice.content = json.dumps(instance_for(schema), ensure_ascii=False)
     elif kind == "json_object":
         try:
@@ -230,13 +287,13 @@ def _stop(ctx: RenderContext, choice: Choice) -> None:
 
 
 def _limit(ctx: RenderContext, choice: Choice) -> None:
-    limit = ctx.int_field("max_completion_tokens") or ctx.int_field("max_tokens")
+    limit = _cap(ctx)
     # At the cap the model never got to end on its own: OpenAI says "length" there too.
     if limit is None or choice.completion_tokens() < limit:
         return
     budget = limit
     # a reasoning model reasons first: at least one token of the cap goes to reasoning
-    choice.hidden_reasoning = min(choice.hidden_reasoning, max(1, budget // 2))
+    choice.hidden_reasoning = min(choice.hidden_reasoning, max(1, budget // 2)) if budget else 0
     budget -= choice.hidden_reasoning
     if choice.reasoning:
         choice.reasoning = tokens.truncate(choice.reasoning, budget)
@@ -250,6 +307,14 @@ def _limit(ctx: RenderContext, choice: Choice) -> None:
     if choice.hidden_reasoning:  # a reasoning model thinks until the cap is spent
         choice.hidden_reasoning += max(0, limit - choice.completion_tokens())
     choice.finish_reason = "length"
+
+
+def _cap(ctx: RenderContext) -> int | None:
+    """The completion token cap: max_completion_tokens, else max_tokens (0 and below: 0)."""
+    limit = ctx.int_field("max_completion_tokens")
+    if limit is None:
+        limit = ctx.int_field("max_tokens")
+    return None if limit is None else max(0, limit)
 
 
 def usage_for(ctx: RenderContext, plan: Plan) -> dict[str, Any]:

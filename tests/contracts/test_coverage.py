@@ -19,9 +19,18 @@ def test_the_default_catalogue_is_the_shared_one() -> None:
     assert DEFAULT_CATALOGUE.resolve() == CATALOGUE.resolve()
 
 
+BEYOND = (
+    "anthropic.messages.count_tokens",
+    "openai.chat.reasoning_content",
+    "openai.models.retrieve",
+)
+
+
 def test_nothing_is_missing(contracts: ContractSet) -> None:
     cov = coverage(contracts)
     assert cov.complete and not cov.extra
+    assert cov.beyond == BEYOND
+    assert all(contracts.get(i).provenance.source.startswith("https://") for i in BEYOND)
     assert (len(cov.total.documented), cov.total.contracted) == (119, 119)
     per_seed = {r.seed: (len(r.documented), r.contracted, r.missing) for r in cov.rows}
     assert per_seed == {
@@ -33,6 +42,8 @@ def test_nothing_is_missing(contracts: ContractSet) -> None:
     }
     table = format_table(cov)
     assert table.splitlines()[-1] == "119 of 119 catalogue operations have a contract."
+    assert f"beyond the seeds (from public API references): {', '.join(BEYOND)}" in table
+    assert to_json(cov)["beyond_seeds"] == list(BEYOND)
     assert "all   -" in table and "mock" not in table.splitlines()[0]
 
 

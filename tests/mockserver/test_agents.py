@@ -1,0 +1,59 @@
+"""openai-agents (the OpenAI Agents SDK) runs an agent with a function tool to its final output
+against the mock, through the Chat Completions model: the loop a client developer writes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agents import (
+    Agent,
+    ModelSettings,
+    OpenAIChatCompletionsModel,
+    Runner,
+    function_tool,
+    set_tracing_disabled,
+)
+from openai import AsyncOpenAI
+
+set_tracing_disabled(True)  # no trace export: tests never touch the internet
+
+
+def _agent(mock_url: str, calls: list[str], **settings: object) -> Agent:
+    @function_tool
+    def get_weather(city: str) -> str:
+        """Get the current weather in a city."""
+        calls.append(city)
+        return f"18°C and light rain in {city}"
+
+    client = AsyncOpenAI(base_url=f"{mock_url}/v1", api_key="sk-agents", max_retries=0)
+    return Agent(
+        name="weather",
+        instructions="Answer questions about the weather; use the tool.",
+        tools=[get_weather],
+        model=OpenAIChatCompletionsModel(model="gpt-4o-mini", openai_client=client),
+        model_settings=ModelSettings(**settings),  # type: ignore[arg-type]
+    )
+
+
+def test_an_agent_with_a_function_tool_returns_its_final_output(mock_url: str) -> None:
+    calls: list[str] = []
+    result = asyncio.run(Runner.run(_agent(mock_url, calls), "Weather in Paris?", max_turns=4))
+    assert len(calls) == 1 and len(result.raw_responses) == 2
+    assert isinstance(result.final_output, str)
+    assert f"18°C and light rain in {calls[0]}" in result.final_output
+
+
+def test_a_streamed_run_with_tool_choice_required_ends_too(mock_url: str) -> None:
+    # The SDK resets tool_choice after a tool call (reset_tool_choice), as OpenAI advises;
+    # the mock calls again while "required" holds, then answers.
+    calls: list[str] = []
+
+    async def run() -> object:
+        agent = _agent(mock_url, calls, tool_choice="required")
+        streamed = Runner.run_streamed(agent, "Weather in Paris?", max_turns=4)
+        kinds = [event.type async for event in streamed.stream_events()]
+        assert "raw_response_event" in kinds
+        return streamed.final_output
+
+    final = asyncio.run(run())
+    assert len(calls) == 1 and isinstance(final, str) and "light rain" in final
