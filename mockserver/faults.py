@@ -41,7 +41,7 @@ import socket
 import struct
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -363,7 +363,12 @@ def _transport(send: Send) -> asyncio.Transport | None:
     """The connection's transport when the server is uvicorn (its ``send`` is a bound method
     of the request cycle, which holds it); None under other servers."""
     transport = getattr(getattr(send, "__self__", None), "transport", None)
-    return transport if isinstance(transport, asyncio.Transport) else None
+    # uvloop's transports are not asyncio.Transport subclasses, yet they abort and close alike
+    if all(
+        callable(getattr(transport, name, None)) for name in ("abort", "close", "get_extra_info")
+    ):
+        return cast(asyncio.Transport, transport)
+    return None
 
 
 async def _reset(transport: asyncio.Transport, receive: Receive) -> None:
