@@ -90,7 +90,10 @@ USAGE_WITH_CHOICE = "the usage chunk must have choices: []"
 """suites/chat_stream.py's message for a usage chunk that carries a choice."""
 NO_USAGE_CHUNK = "include_usage asks for one usage chunk"
 NOT_JSON = "the body is not JSON"
-"""suites/judges.py's response.schema message for a success body that does not parse."""
+"""suites/judges.py's response.schema message for a success body that does not parse (the
+parser's reason may follow in brackets)."""
+NOT_JSON_TAIL = "body is not JSON"
+"""errors.envelope's message for an error body that does not parse."""
 _AFTER_FINISH = re.compile(r"deltas continue after its finish_reason|has 2 non-null finish_reason")
 
 
@@ -113,15 +116,15 @@ def _no_usage_chunk(c: Finding, r: Finding) -> bool:
 
 
 def _crash_page(c: Finding, r: Finding) -> bool:
-    return _status(r) >= 500 and c.message.endswith("body is not JSON")
+    return _status(r) >= 500 and NOT_JSON_TAIL in c.message
 
 
 def _not_json_at_all(c: Finding, r: Finding) -> bool:
-    return c.message == NOT_JSON and "json" not in _content_type(r).lower()
+    return c.message.startswith(NOT_JSON) and "json" not in _content_type(r).lower()
 
 
 def _nothing_to_read(c: Finding, r: Finding) -> bool:
-    return r.message == NOT_JSON
+    return r.message.startswith(NOT_JSON)
 
 
 CONSEQUENCES: tuple[Consequence, ...] = (
