@@ -43,7 +43,7 @@ def _flat_envelope(path: str, status: int, body: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def upstream(contracts: ContractSet) -> Iterator[str]:
-    config = MockConfig(api_keys=frozenset({GOOD_KEY}), ttfe=0.002, interval=0.003, task_speed=20)
+    config = MockConfig(api_keys=frozenset({GOOD_KEY}), ttfe=0.002, interval=0.01, task_speed=20)
     with serve_in_thread(create_app(contracts, config)) as url:
         yield url
 

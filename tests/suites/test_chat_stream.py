@@ -40,7 +40,7 @@ REQUEST = {
 
 @pytest.fixture(scope="module")
 def paced_url(contracts: ContractSet) -> Iterator[str]:
-    with serve_in_thread(create_app(contracts, MockConfig(ttfe=0.01, interval=0.003))) as url:
+    with serve_in_thread(create_app(contracts, MockConfig(ttfe=0.01, interval=0.01))) as url:
         yield url
 
 

@@ -21,7 +21,7 @@ ONLY = ["openai.models.list", "openai.embeddings", "openai.chat.completions.stre
 
 @pytest.fixture(scope="module")
 def relay(contracts: ContractSet) -> Iterator[str]:
-    config = MockConfig(api_keys=frozenset({KEY}), ttfe=0.002, interval=0.003)
+    config = MockConfig(api_keys=frozenset({KEY}), ttfe=0.002, interval=0.01)
     with serve_in_thread(create_app(contracts, config)) as url:
         yield url
 
