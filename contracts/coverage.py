@@ -1,8 +1,9 @@
 """Catalogue coverage: per seed, the documented operations against the contracts.
 
-The catalogue (shared/catalog/operations.yaml, next to the repository) lists every operation the
-five seed documents describe and which seeds list it. ``coverage`` counts, per seed and over
-all seeds, how many have a contract and which are missing; given a ``serves`` check (the CLI
+The catalogue (``contracts/catalog/operations.yaml``, package data; its provenance is in
+``contracts/catalog/README.md``) lists every operation the five seed documents describe and
+which seeds list it. ``coverage`` counts, per seed and over all seeds, how many have a contract
+and which are missing; given a ``serves`` check (the CLI
 passes one built from the mock's routes and renderers) it also counts which the mock serves.
 """
 
@@ -17,10 +18,8 @@ import yaml
 
 from contracts.model import ContractSet, Operation
 
-DEFAULT_CATALOGUE = (
-    Path(__file__).resolve().parent.parent / ".." / "shared" / "catalog" / "operations.yaml"
-)
-"""Where the catalogue sits in a checkout: ../shared/catalog/operations.yaml of the repo."""
+DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "catalog" / "operations.yaml"
+"""The catalogue shipped with the package (in a checkout and in an installed wheel alike)."""
 
 ALL = "all"
 

@@ -233,7 +233,7 @@ def contracts_list(as_json: bool, family: tuple[str, ...], contract_dirs: tuple[
 @click.option(
     "--catalogue",
     type=click.Path(exists=True, dir_okay=False),
-    help="The catalogue of documented operations (default: ../shared/catalog).",
+    help="The catalogue of documented operations (default: contracts/catalog, shipped).",
 )
 @contracts_option
 def contracts_coverage(

@@ -14,7 +14,8 @@ from mockserver import MockConfig, create_app
 from mockserver.background import serve_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+DATA = ROOT / "tests" / "data"
+"""Facts the tests compare against, copied into the repository with their provenance."""
 GOOD_KEY = "sk-relaykit-test-good"
 
 

@@ -10,13 +10,17 @@ import yaml
 
 from contracts.coverage import DEFAULT_CATALOGUE, coverage, format_table, to_json
 from contracts.model import ContractSet
-from tests.conftest import SHARED
+from tests.conftest import ROOT
 
-CATALOGUE = SHARED / "catalog" / "operations.yaml"
+CATALOGUE = DEFAULT_CATALOGUE
 
 
-def test_the_default_catalogue_is_the_shared_one() -> None:
-    assert DEFAULT_CATALOGUE.resolve() == CATALOGUE.resolve()
+def test_the_default_catalogue_is_package_data_inside_the_repository() -> None:
+    import contracts
+
+    package = Path(contracts.__file__).resolve().parent
+    assert package / "catalog" / "operations.yaml" == DEFAULT_CATALOGUE
+    assert DEFAULT_CATALOGUE.is_file() and ROOT.resolve() in DEFAULT_CATALOGUE.parents
 
 
 def test_nothing_is_missing(contracts: ContractSet) -> None:

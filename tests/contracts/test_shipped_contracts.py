@@ -7,13 +7,13 @@ import json
 import pytest
 import yaml
 
+from contracts.coverage import DEFAULT_CATALOGUE as CATALOGUE
 from contracts.model import ContractSet
 from contracts.selection import select
 from contracts.validation import Validators
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
-CATALOGUE = SHARED / "catalog" / "operations.yaml"
-SEEDS = SHARED / "seeds"
+SEEDS = DATA / "seeds"
 CORE_FAMILIES = {"openai-chat", "models", "openai-completions", "embeddings"}
 
 
