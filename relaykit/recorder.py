@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 from starlette.types import Receive, Scope, Send
 
+from contracts.wire.mediatype import is_event_stream
+from contracts.wire.sse import SseParser
 from mockserver.cassette_bodies import encode_body, encode_request_body
 from mockserver.cassettes import (
     HOP_BY_HOP,
@@ -30,10 +32,8 @@ from mockserver.cassettes import (
 from relaykit.forwarding import (
     Forwarder,
     Incoming,
-    SseSplitter,
     bad_gateway,
     forwarded_headers,
-    is_event_stream,
     presented_secrets,
     run_lifespan,
     send_body,
@@ -98,7 +98,7 @@ class Recorder:
     async def _relay(self, answer: httpx.Response, response: RecordedResponse, send: Send) -> None:
         """Pass the body on chunk by chunk, noting a stream's events as they complete."""
         stream = is_event_stream(answer.headers.get("content-type", ""))
-        splitter = SseSplitter() if stream else None
+        splitter = SseParser() if stream else None
         events: list[RecordedEvent] = []
         chunks: list[bytes] = []
         client_gone = False
@@ -126,6 +126,9 @@ class Recorder:
             with contextlib.suppress(OSError):
                 await send_body(send, b"", False)
         if splitter is not None:
+            at = time.monotonic() - started
+            for b in splitter.feed(b"", final=True):
+                events.append(RecordedEvent.of(at, b.raw, b.event, b.data, b.id))
             response.events, response.tail = events, splitter.tail()
         else:
             response.body = encode_body(response.content_type, b"".join(chunks))
