@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from contracts.model import ContractSet, Operation
+from contracts.paths import template
 from contracts.wire.auth import BEARER, SCHEMES
 from contracts.wire.sse import MEDIA_TYPE as EVENT_STREAM
 
@@ -47,7 +48,7 @@ def _operation_id(method: str, path: str, ops: list[Operation]) -> str:
 
 def _parameters(ops: list[Operation], path: str) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
-    for name in re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", path):
+    for name in template(path).names:
         schema = next(
             (op.path_params[name] for op in ops if name in op.path_params), {"type": "string"}
         )
