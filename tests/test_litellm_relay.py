@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.serving import free_port, relaykit_serve
+from tests.serving import free_port, relaykit_serve, stop
 
 MASTER_KEY = "sk-litellm-master-4711"
 MODELS = {
@@ -121,11 +121,7 @@ def litellm_relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             _wait_ready(proc, url, work / "litellm.log")
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc, grace=15)
             log.close()
 
 
