@@ -13,18 +13,22 @@ from typing import Any
 # --- dotted paths: '*' walks array elements and object values ------------------------------
 
 
-def get_values(node: Any, dotted: str) -> list[Any]:
-    """The values a dotted path reaches (``*`` walks arrays and object values)."""
+def get_values(node: Any, dotted: str, arrays_only: bool = False) -> list[Any]:
+    """The values a dotted path reaches: ``*`` walks arrays and object values (only arrays when
+    ``arrays_only``: a request's ``match`` fields, where a list is what the field means)."""
     current = [node]
     for part in dotted.split(".") if dotted else []:
-        current = list(_step(current, part))
+        current = list(_step(current, part, arrays_only))
     return current
 
 
-def _step(nodes: Iterable[Any], part: str) -> Iterable[Any]:
+def _step(nodes: Iterable[Any], part: str, arrays_only: bool) -> Iterable[Any]:
     for n in nodes:
         if part == "*":
-            yield from n.values() if isinstance(n, dict) else n if isinstance(n, list) else ()
+            if isinstance(n, list):
+                yield from n
+            elif isinstance(n, dict) and not arrays_only:
+                yield from n.values()
         elif isinstance(n, dict) and part in n:
             yield n[part]
 

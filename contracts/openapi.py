@@ -20,15 +20,19 @@ from typing import Any
 import orjson
 
 from contracts.model import ContractSet, Example, Operation
+from contracts.wire.auth import BEARER, SCHEMES
+from contracts.wire.sse import MEDIA_TYPE as EVENT_STREAM
 
 OPENAPI_VERSION = "3.1.0"
 BINARY = {"type": "string", "format": "binary"}
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
-    "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key>"},
-    "x-api-key": {"type": "apiKey", "in": "header", "name": "x-api-key"},
-    "mj-api-secret": {"type": "apiKey", "in": "header", "name": "mj-api-secret"},
-    "access-token": {"type": "apiKey", "in": "header", "name": "Access-Token"},
+    name: (
+        {"type": "http", "scheme": "bearer", "description": f"{s.header}: {s.prefix}<key>"}
+        if s is BEARER
+        else {"type": "apiKey", "in": "header", "name": s.header}
+    )
+    for name, s in SCHEMES.items()
 }
 
 
@@ -99,7 +103,7 @@ def _success(ops: list[Operation]) -> dict[str, dict[str, Any]]:
             media["schemas"].append(op.response.schema)
             media["examples"].update(_named(op, op.response.examples, lambda v: v))
         if op.stream is not None:
-            media = content.setdefault("text/event-stream", {"events": [], "examples": {}})
+            media = content.setdefault(EVENT_STREAM, {"events": [], "examples": {}})
             media["events"].append(
                 op.stream.event_schema or {"x-relaykit-named-events": dict(op.stream.events)}
             )

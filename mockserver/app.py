@@ -26,7 +26,9 @@ from contracts.openapi import to_openapi
 from contracts.paths import PrefixMap
 from contracts.selection import rank, select
 from contracts.validation import Validators
-from mockserver.auth import is_authorised, presented_key
+from contracts.wire import sse
+from contracts.wire.auth import presented_key
+from mockserver.auth import is_authorised
 from mockserver.config import MockConfig
 from mockserver.errors import error_response
 from mockserver.files import FILES_PREFIX, render_file
@@ -227,19 +229,18 @@ class MockRelay:
         interval = self.config.interval if prefs.interval is None else prefs.interval
         frames = [encode_event(e) for e in events[: self.config.max_events]]
         if op.stream.terminator is not None:
-            frames.append(b"data: " + op.stream.terminator.encode() + b"\n\n")
+            frames.append(sse.encode(op.stream.terminator))
         return StreamingResponse(
             _paced(frames, ttfe, interval),
-            media_type="text/event-stream",
+            media_type=sse.MEDIA_TYPE,
             headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
 
 def encode_event(event: Event) -> bytes:
-    """One SSE frame: ``event:`` line when named, one ``data:`` line, blank line."""
+    """A rendered event as its SSE frame (JSON data serialised compactly)."""
     data = event.data if isinstance(event.data, str) else orjson.dumps(event.data).decode()
-    head = f"event: {event.name}\n" if event.name else ""
-    return f"{head}data: {data}\n\n".encode()
+    return sse.encode(data, event.name)
 
 
 async def _paced(frames: list[bytes], ttfe: float, interval: float) -> AsyncIterator[bytes]:

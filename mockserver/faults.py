@@ -36,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import re
 import socket
 import struct
 from collections import deque
@@ -46,6 +45,8 @@ from typing import Any, cast
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.model import ContractSet
+from contracts.wire import sse
+from contracts.wire.mediatype import is_event_stream
 from mockserver.config import MockConfig
 from mockserver.errors import error_response
 from mockserver.fault_rules import (
@@ -70,8 +71,8 @@ __all__ = [
 ]
 
 FAULT_HEADER = b"x-relaykit-fault"
-_FRAME_END = re.compile(rb"\r?\n\r?\n")
-_MALFORMED = b'data: {"relaykit": "malformed event", "choices": [\n\n'
+MALFORMED_DATA = '{"relaykit": "malformed event", "choices": ['
+"""What ``fault=malformed`` puts in place of an event's data: JSON cut short."""
 _FALLBACK_MESSAGES = {524: "A timeout occurred: the origin did not answer in time (524)."}
 
 
@@ -220,7 +221,7 @@ class _Shaper:
         self.downstream = send
         self.label = label
         self.framed = False
-        self.buffer = b""
+        self.parser = sse.SseParser()
         self.cut = False
         self.sent_any = False
 
@@ -250,9 +251,9 @@ class _Shaper:
         await asyncio.sleep(self.record.latency)
         headers = [(k, v) for k, v in message.get("headers", [])]
         content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-        sse = content_type.startswith(b"text/event-stream")
-        self.framed = sse and (self.spec.paces or self.spec.kind in ("cut", "malformed"))
-        if self.spec.paces and not sse:
+        stream = is_event_stream(content_type)
+        self.framed = stream and (self.spec.paces or self.spec.kind in ("cut", "malformed"))
+        if self.spec.paces and not stream:
             self.record.outcome = "not a stream: pacing not applied"
         headers.append((FAULT_HEADER, self.label.encode("latin-1")))
         if self.spec.kind == "empty":
@@ -266,14 +267,12 @@ class _Shaper:
         await self.downstream({**message, "headers": headers})
 
     async def _framed(self, body: bytes, more: bool) -> None:
-        self.buffer += body
-        while (m := _FRAME_END.search(self.buffer)) is not None:
-            frame, self.buffer = self.buffer[: m.end()], self.buffer[m.end() :]
-            await self._frame(frame)
+        for event in self.parser.feed(body, final=not more):
+            await self._frame(event.raw.encode())
         if not more:
-            if self.buffer:
-                await self._frame(self.buffer)
-                self.buffer = b""
+            rest = self.parser.tail()
+            if rest:
+                await self._frame(rest.encode())
             if self.spec.kind == "cut":  # fewer events than `after`: end without finishing
                 self.cut = True
                 raise _Stop
@@ -328,9 +327,9 @@ def _describe(spec: FaultSpec, record: AppliedFault, source: str) -> str:
 
 
 def _break(frame: bytes) -> bytes:
-    """The frame with its ``data:`` lines replaced by one line of invalid JSON."""
-    kept = [line for line in frame.splitlines() if line and not line.startswith(b"data:")]
-    return b"".join(line + b"\n" for line in kept) + _MALFORMED
+    """The frame with its data replaced by invalid JSON (its name and id kept)."""
+    event = sse.parse_event(frame.decode("utf-8", errors="replace"))
+    return sse.encode(MALFORMED_DATA, event.event, event.id)
 
 
 def _prefer(scope: Scope) -> str | None:

@@ -34,16 +34,16 @@ from starlette.types import Receive, Scope, Send
 from contracts.model import ContractSet, Operation
 from contracts.paths import PrefixMap
 from contracts.selection import rank, select
+from contracts.wire.mediatype import JSON, MULTIPART_FORM, is_event_stream, media_type
+from contracts.wire.sse import SseParser
 from mockserver.cassette_bodies import parse_form
 from mockserver.requests import validation_view
 from mockserver.routing import Router, route_method
 from relaykit.forwarding import (
     Forwarder,
     Incoming,
-    SseSplitter,
     bad_gateway,
     forwarded_headers,
-    is_event_stream,
     presented_secrets,
     run_lifespan,
     send_body,
@@ -193,7 +193,7 @@ class ProxyApp:
                 self._keep(resolved, [*asked, failed], source, incoming, redactor, None, None, 0)
             return
         headers = forwarded_headers(answer.headers.multi_items())
-        content_type = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+        content_type = media_type(answer.headers.get("content-type"))
         if is_event_stream(content_type):
             await start_response(send, answer.status_code, _flagged(headers, violations(asked)))
             stream = await _pass_stream(answer, send, sent_at)
@@ -267,10 +267,10 @@ async def _parse_body(incoming: Incoming, content_type: str) -> tuple[Any, bool]
     """(body, parsed): a JSON object or a form as a dict; parsed False when it cannot be read."""
     if content_type == "none" or incoming.method in ("GET", "HEAD", "DELETE"):
         return None, True
-    if content_type == "multipart/form-data":
+    if content_type == MULTIPART_FORM:
         form = await parse_form(incoming.header("content-type"), incoming.body)
         return form, form is not None
-    if content_type != "application/json":
+    if content_type != JSON:
         return None, True
     try:
         body = bounded.loads(incoming.body)
@@ -284,16 +284,16 @@ async def _pass_stream(answer: httpx.Response, send: Send, sent_at: float) -> St
     stream caps: past them it is passed on, not noted)."""
     record = StreamRecord(headers_at=time.monotonic() - sent_at)
     caps = StreamLimits()
-    splitter = SseSplitter()
+    parser = SseParser()
     client_gone = False
     try:
         async for chunk in bounded.aiter_decoded(answer):
             at = time.monotonic() - sent_at
             record.total_bytes += len(chunk)
             if record.ended == "eof":
-                for block in splitter.feed(chunk):
-                    if block.dispatched and len(record.arrivals) < caps.events:
-                        record.arrivals.append(Arrival(at, block.event, block.data))
+                for event in parser.feed(chunk):
+                    if event.dispatched and len(record.arrivals) < caps.events:
+                        record.arrivals.append(Arrival(at, event.event, event.data))
                 if len(record.arrivals) >= caps.events:
                     record.ended, record.detail = "events", f"noted the first {caps.events} events"
                 elif record.total_bytes >= caps.bytes:
@@ -309,6 +309,10 @@ async def _pass_stream(answer: httpx.Response, send: Send, sent_at: float) -> St
             record.ended, record.detail = "transport", f"{type(exc).__name__}: {exc}"
     finally:
         await answer.aclose()
+    at = time.monotonic() - sent_at
+    for event in parser.feed(b"", final=True):  # an event ended by a last lone CR
+        if event.dispatched and record.ended == "eof" and len(record.arrivals) < caps.events:
+            record.arrivals.append(Arrival(at, event.event, event.data))
     if not client_gone:
         with contextlib.suppress(OSError):
             await send_body(send, b"", False)

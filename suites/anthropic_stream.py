@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from contracts.validation import Validators
+from contracts.wire.sse import DONE
 from suites import bounded
 from suites.findings import Finding, Outcome, apply_rules
 from suites.streams import StreamRecord, streamed_verdict
 
-DONE = "[DONE]"
 CHECKS = (
     "sse.framing",
     "sse.event_schema",

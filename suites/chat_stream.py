@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts.validation import Validators
+from contracts.wire.sse import DONE
 from suites import bounded
 from suites.findings import Finding, Outcome, apply_rules
 from suites.streams import StreamRecord, json_objects, streamed_verdict
 
-DONE = "[DONE]"
 CHECKS = (
     "sse.framing",
     "sse.terminator",
