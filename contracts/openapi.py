@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from contracts.model import ContractSet, Example, Operation
+from contracts.paths import template
 from contracts.wire.auth import BEARER, SCHEMES
 from contracts.wire.sse import MEDIA_TYPE as EVENT_STREAM
 
@@ -55,7 +56,7 @@ def _operation_id(method: str, path: str, ops: list[Operation]) -> str:
 
 def _parameters(ops: list[Operation], path: str) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
-    for name in re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", path):
+    for name in template(path).names:
         schema = next(
             (op.path_params[name] for op in ops if name in op.path_params), {"type": "string"}
         )

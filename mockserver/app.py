@@ -1,8 +1,9 @@
 """The mock relay: one Starlette app that serves every loaded contract.
 
-A request goes: size limit -> route -> auth -> body parsing -> operation selection ->
-validation -> Prefer (example, error code, pacing) -> renderer -> JSON or paced SSE.
-Every failure along the way is answered in the provider's error envelope, never a 500.
+A request goes: route (mockserver/resolution.py, once per request) -> auth -> body parsing ->
+operation selection -> validation -> Prefer (example, error code, pacing) -> renderer -> JSON
+or paced SSE. Every failure along the way is answered in the provider's error envelope; a
+renderer bug too, as a 500 (``relaykit_mock_bug``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from contracts.loader import default_contracts
 from contracts.model import ContractSet, Example, Operation
 from contracts.openapi import to_openapi
 from contracts.paths import PrefixMap
-from contracts.selection import rank, select
 from contracts.validation import Validators
 from contracts.wire import sse
 from contracts.wire.auth import presented_key
@@ -42,7 +42,7 @@ from mockserver.render import (
     RenderError,
 )
 from mockserver.requests import BodyError, read_body, validation_view
-from mockserver.routing import Router, route_method
+from mockserver.resolution import Resolver
 
 log = logging.getLogger("relaykit.mock")
 
@@ -57,10 +57,9 @@ class MockRelay:
     def __init__(self, contracts: ContractSet, config: MockConfig) -> None:
         self.contracts = contracts
         self.config = config
-        self.router = Router(contracts.operations, bare_paths=config.bare_paths)
+        self.resolver = Resolver(contracts, PrefixMap(config.path_map), config.bare_paths)
         self.validators = Validators(contracts.components)
         self.default_envelope = contracts.envelopes["openai"]
-        self.path_map = PrefixMap(config.path_map)
         self._jobs: set[asyncio.Task[None]] = set()
         self.state_dir = config.state_dir or tempfile.mkdtemp(prefix="relaykit-mock-")
 
@@ -73,10 +72,10 @@ class MockRelay:
             return _json(to_openapi(self.contracts))
         if path.startswith(FILES_PREFIX):
             return self._file(path[len(FILES_PREFIX) :])
-        match, alias = self.router.locate(path, self.path_map, self.contracts.prefix_aliases)
-        candidates = match.operations(route_method(request.method))
+        resolution = self.resolver.of(request.scope)
+        candidates = resolution.candidates
         if not candidates:
-            return self._no_route(request, match.allowed)
+            return self._no_route(request, resolution.match.allowed)
         envelope = self.contracts.envelopes[candidates[0].errors.envelope]
         schemes = tuple(dict.fromkeys(s for op in candidates for s in op.auth))
         key = presented_key(request.headers, schemes)
@@ -92,8 +91,9 @@ class MockRelay:
             return error_response(envelope, 400, str(exc), param="Prefer")
         except BodyError as exc:
             return error_response(envelope, exc.status, exc.message, param=exc.param)
-        op = select(candidates, body) or rank(candidates)[-1]
+        op = self.resolver.choose(resolution, body)
         headers = {"X-Relaykit-Operation": op.id, "X-Request-Id": secrets.token_hex(12)}
+        alias = resolution.alias
         if alias is not None:
             headers["X-Relaykit-Prefix"] = f"{alias.alias} ({alias.meaning})"
         view = validation_view(op, body)
@@ -118,7 +118,7 @@ class MockRelay:
             body=body,
             example=example,
             validators=self.validators,
-            path_params=match.params,
+            path_params=resolution.match.params,
             query=dict(request.query_params),
             base_url=str(request.base_url),
             scenario=prefs.task or "success",
@@ -170,7 +170,7 @@ class MockRelay:
 
     def serves(self, op: Operation) -> bool:
         """True when a request to the operation's path and method reaches a renderer it has."""
-        if not self.router.find(op.path).operations(op.method):
+        if not self.resolver.router.find(op.path).operations(op.method):
             return False
         if op.stream is not None and op.stream.render not in STREAM_RENDERERS:
             return False

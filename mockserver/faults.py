@@ -45,6 +45,7 @@ from typing import Any, cast
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.model import ContractSet
+from contracts.paths import PrefixMap
 from contracts.wire import sse
 from contracts.wire.mediatype import is_event_stream
 from mockserver.config import MockConfig
@@ -55,11 +56,10 @@ from mockserver.fault_rules import (
     FaultRules,
     FaultRulesError,
     FaultSpec,
-    OperationResolver,
-    Resolution,
     load_fault_rules,
     parse_fault_header,
 )
+from mockserver.resolution import Resolution, Resolver
 
 __all__ = [
     "AppliedFault",
@@ -111,7 +111,9 @@ class FaultMiddleware:
         self.rules = rules
         if rules is not None:
             rules.check_operations(op.id for op in contracts.operations)
-        self.resolver = OperationResolver(contracts, config or MockConfig())
+        config = config or MockConfig()
+        self.resolver = Resolver(contracts, PrefixMap(config.path_map), config.bare_paths)
+        self.max_body_bytes = config.max_body_bytes
         # jitter has its own stream so that it never shifts the rules' probability draws
         self.rng = random.Random(None if rules is None or rules.seed is None else rules.seed + 1)
         self.applied: deque[AppliedFault] = deque(maxlen=1000)
@@ -125,7 +127,7 @@ class FaultMiddleware:
         try:
             spec = parse_fault_header(header)
         except FaultHeaderError as exc:
-            envelope = self.resolver.envelope(self.resolver.candidates(scope))
+            envelope = self.resolver.envelope(self.resolver.of(scope))
             response = error_response(envelope, 400, str(exc), param="Prefer")
             await response(scope, receive, send)
             return
@@ -138,16 +140,18 @@ class FaultMiddleware:
             if self.rules is None:
                 await self.app(scope, receive, send)
                 return
-            resolved = self.resolver.candidates(scope)
+            resolved = self.resolver.of(scope)
             if self.rules.wants_body(resolved):
-                receive = await self.resolver.select(scope, receive, resolved)
+                receive = await self.resolver.choose_by_body(
+                    scope, receive, resolved, self.max_body_bytes
+                )
             op = resolved.operation
             rule = self.rules.pick(scope["method"], scope["path"], lambda: op.id if op else None)
             if rule is None:
                 await self.app(scope, receive, send)
                 return
             spec, source = rule.spec, rule.label
-        resolved = resolved or self.resolver.candidates(scope)
+        resolved = resolved or self.resolver.of(scope)
         await self._apply(spec, source, resolved, scope, receive, send)
 
     def _delay(self, ms: float, jitter_ms: float) -> float:

@@ -33,12 +33,11 @@ from starlette.types import Receive, Scope, Send
 
 from contracts.model import ContractSet, Operation
 from contracts.paths import PrefixMap
-from contracts.selection import rank, select
 from contracts.wire.mediatype import JSON, MULTIPART_FORM, is_event_stream, media_type
 from contracts.wire.sse import SseParser
 from mockserver.cassette_bodies import parse_form
 from mockserver.requests import validation_view
-from mockserver.routing import Router, route_method
+from mockserver.resolution import Resolver
 from relaykit.forwarding import (
     Forwarder,
     Incoming,
@@ -92,8 +91,7 @@ class ProxyApp:
         self.max_body_bytes = max_body_bytes
         self.contracts = contracts
         self.judge = LiveJudge(contracts)
-        self.router = Router(contracts.operations)
-        self.path_map = path_map or PrefixMap()
+        self.resolver = Resolver(contracts, path_map)
         self.report_dir, self.name, self.every = report_dir, name, every
         self.run_dir: Path | None = None
         self.findings: list[Finding] = []
@@ -155,14 +153,14 @@ class ProxyApp:
         )
 
     async def resolve(self, incoming: Incoming) -> Resolved | None:
-        """The operation a request means (None for a path no contract has)."""
-        aliases = self.contracts.prefix_aliases
-        match, _ = self.router.locate(incoming.path, self.path_map, aliases)
-        candidates = match.operations(route_method(incoming.method))
-        if not candidates:
+        """The operation a request means (None for a path no contract has), resolved as the mock
+        resolves it (mockserver/resolution.py)."""
+        resolution = self.resolver.resolve(incoming.method, incoming.path)
+        if not resolution.candidates:
             return None
-        body, parsed = await _parse_body(incoming, candidates[0].request.content_type)
-        op = select(candidates, body) or rank(candidates)[-1]
+        content_type = resolution.candidates[0].request.content_type
+        body, parsed = await _parse_body(incoming, content_type)
+        op = self.resolver.choose(resolution, body)
         return Resolved(op, body, validation_view(op, body) if parsed else None, parsed)
 
     async def _exchange(self, scope: Scope, receive: Receive, send: Send) -> None:
