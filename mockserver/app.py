@@ -1,9 +1,9 @@
 """The mock relay: one Starlette app that serves every loaded contract.
 
 A request goes: route (mockserver/resolution.py, once per request) -> auth -> body parsing ->
-operation selection -> validation -> Prefer (example, error code, pacing) -> renderer -> JSON
-or paced SSE. Every failure along the way is answered in the provider's error envelope; a
-renderer bug too, as a 500 (``relaykit_mock_bug``).
+operation selection -> validation -> Prefer (example, error code, pacing) -> renderer -> JSON,
+or SSE frames paced by mockserver/streaming.py. Every failure along the way is answered in the
+provider's error envelope; a renderer bug too, as a 500 (``relaykit_mock_bug``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import asyncio
 import logging
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 import orjson
@@ -43,6 +43,7 @@ from mockserver.render import (
 )
 from mockserver.requests import BodyError, read_body, validation_view
 from mockserver.resolution import Resolver
+from mockserver.streaming import Steady, event_frame, frames_out, shaper_of
 
 log = logging.getLogger("relaykit.mock")
 
@@ -131,7 +132,7 @@ class MockRelay:
             if wants_stream:
                 assert op.stream is not None
                 events = STREAM_RENDERERS[op.stream.render](ctx)
-                return self._stream(op, events, prefs, headers)
+                return self._stream(op, events, prefs, headers, request)
             payload = JSON_RENDERERS[op.response.render](ctx)
         except RenderError as exc:
             return error_response(
@@ -222,34 +223,24 @@ class MockRelay:
         return found
 
     def _stream(
-        self, op: Operation, events: list[Event], prefs: Preferences, headers: dict[str, str]
+        self,
+        op: Operation,
+        events: list[Event],
+        prefs: Preferences,
+        headers: dict[str, str],
+        request: Request,
     ) -> Response:
         assert op.stream is not None
         ttfe = self.config.ttfe if prefs.ttfe is None else prefs.ttfe
         interval = self.config.interval if prefs.interval is None else prefs.interval
-        frames = [encode_event(e) for e in events[: self.config.max_events]]
+        frames = [event_frame(e) for e in events[: self.config.max_events]]
         if op.stream.terminator is not None:
             frames.append(sse.encode(op.stream.terminator))
         return StreamingResponse(
-            _paced(frames, ttfe, interval),
+            frames_out(frames, Steady(ttfe, interval), shaper_of(request.scope)),
             media_type=sse.MEDIA_TYPE,
             headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-
-
-def encode_event(event: Event) -> bytes:
-    """A rendered event as its SSE frame (JSON data serialised compactly)."""
-    data = event.data if isinstance(event.data, str) else orjson.dumps(event.data).decode()
-    return sse.encode(data, event.name)
-
-
-async def _paced(frames: list[bytes], ttfe: float, interval: float) -> AsyncIterator[bytes]:
-    if ttfe > 0:
-        await asyncio.sleep(ttfe)
-    for i, frame in enumerate(frames):
-        if i and interval > 0:
-            await asyncio.sleep(interval)
-        yield frame
 
 
 def _field(body: Any, name: str) -> Any:
