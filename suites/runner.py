@@ -271,7 +271,7 @@ class _Collector:
         if self._template(op).match(path.removeprefix(base)) is None:
             return
         # a list's items depend on what else ran meanwhile: its fields would drift run to run
-        listing = (op.task or {}).get("role") == "list"
+        listing = op.task_role == "list"
         body = exchange.json() if 200 <= exchange.status < 300 and not listing else None
         with self._lock:
             self.latency.setdefault(op.id, []).append(exchange.elapsed)

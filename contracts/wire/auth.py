@@ -83,4 +83,3 @@ def presented_key(headers: Mapping[str, str], schemes: Iterable[str]) -> str | N
         elif value.strip():
             return value.strip()
     return None
-
