@@ -1,9 +1,9 @@
 """The OpenAI chat-completion stream grammar, checked on a StreamRecord.
 
-One check id per rule of DESIGN section 3, so a relay that breaks one rule fails that check and
-no other: framing, terminator, event schema, consistent ids, role first, one finish_reason per
-choice, the usage chunk iff asked for, tool-call fragments that join into JSON, and whether the
-stream was really streamed.
+One check id per rule of the grammar (the ``CHECKS`` below), so a relay that breaks one rule
+fails that check and no other (ARCHITECTURE.md, on check ids): framing, terminator, event
+schema, consistent ids, role first, one finish_reason per choice, the usage chunk iff asked for,
+tool-call fragments that join into JSON, and whether the stream was really streamed.
 """
 
 from __future__ import annotations
