@@ -264,12 +264,12 @@ class _FaultPacing:
         self.frames = frames
         self.own = own
 
-    def before(self, index: int, elapsed: float) -> float:
+    def before(self, index: int, started: float) -> float:
         spec, record = self.frames.spec, self.frames.record
         if index == 0:
-            return self.own.before(0, elapsed) if record.ttfe is None else record.ttfe
+            return self.own.before(0, started) if record.ttfe is None else record.ttfe
         if spec.interval_ms is None:
-            return self.own.before(index, elapsed)
+            return self.own.before(index, started)
         delay = self.frames.owner._delay(spec.interval_ms, spec.jitter_ms)
         record.gaps.append(delay)
         return delay

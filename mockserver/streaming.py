@@ -30,8 +30,9 @@ SHAPER_KEY = "relaykit.frame_shaper"
 class Pacing(Protocol):
     """When the frames of a stream go out."""
 
-    def before(self, index: int, elapsed: float) -> float:
-        """Seconds to wait before frame ``index``; ``elapsed``: seconds since the stream began."""
+    def before(self, index: int, started: float) -> float:
+        """Seconds to wait before frame ``index``; ``started``: the monotonic clock when the
+        stream began (read only by a pacing that needs it)."""
         ...
 
 
@@ -42,7 +43,7 @@ class Steady:
     ttfe: float = 0.0
     interval: float = 0.0
 
-    def before(self, index: int, elapsed: float) -> float:
+    def before(self, index: int, started: float) -> float:
         """The delay before frame ``index``."""
         return self.ttfe if index == 0 else self.interval
 
@@ -53,9 +54,11 @@ class AtTimes:
 
     times: Sequence[float]
 
-    def before(self, index: int, elapsed: float) -> float:
+    def before(self, index: int, started: float) -> float:
         """What is left to wait until frame ``index``'s time."""
-        return self.times[index] - elapsed if index < len(self.times) else 0.0
+        if index >= len(self.times):
+            return 0.0
+        return self.times[index] - (time.monotonic() - started)
 
 
 class FrameShaper(Protocol):
@@ -107,7 +110,7 @@ async def frames_out(
             if shaped is None:
                 return
             frame = shaped
-        delay = pacing.before(index, time.monotonic() - started)
+        delay = pacing.before(index, started)
         if delay > 0:
             await sleep(delay)
         yield frame
