@@ -21,6 +21,7 @@ import orjson
 
 from contracts.model import ContractSet, Example, Operation
 from contracts.paths import template
+from contracts.wire import sse
 from contracts.wire.auth import BEARER, SCHEMES
 from contracts.wire.sse import MEDIA_TYPE as EVENT_STREAM
 
@@ -142,12 +143,12 @@ def _sse(op: Operation, events: list[Any]) -> str:
     frames = []
     for event in events:
         if op.stream.framing == "sse-named":
-            frames.append(f"event: {event['event']}\ndata: {orjson.dumps(event['data']).decode()}")
+            frames.append(sse.encode(orjson.dumps(event["data"]).decode(), event["event"]))
         else:
-            frames.append(f"data: {orjson.dumps(event).decode()}")
+            frames.append(sse.encode(orjson.dumps(event).decode()))
     if op.stream.terminator is not None:
-        frames.append(f"data: {op.stream.terminator}")
-    return "\n\n".join(frames) + "\n\n"
+        frames.append(sse.encode(op.stream.terminator))
+    return b"".join(frames).decode()
 
 
 def _modes(ops: list[Operation]) -> list[dict[str, Any]]:

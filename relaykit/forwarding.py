@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 import httpx
 from starlette.types import Receive, Scope, Send
 
-from contracts.wire.auth import SECRET_HEADERS, SECRET_QUERY
+from contracts.wire import auth
 from mockserver.bodies import read_all
 from mockserver.cassettes import HOP_BY_HOP, NOT_FORWARDED, Pairs
 
@@ -121,15 +121,7 @@ async def bad_gateway(send: Send, detail: str) -> None:
 
 def presented_secrets(incoming: Incoming) -> list[str]:
     """The keys a request presents (secret headers, bearer tokens, secret query values)."""
-    found = []
-    for name, value in incoming.headers:
-        if name.lower() in SECRET_HEADERS:
-            found.append(value)
-            scheme, _, token = value.partition(" ")
-            if token and scheme.lower() == "bearer":
-                found.append(token.strip())
-    found += [v for k, v in incoming.query if k.lower() in SECRET_QUERY]
-    return found
+    return auth.presented_secrets(incoming.headers, incoming.query)
 
 
 async def run_lifespan(

@@ -19,7 +19,7 @@ from contracts.media import sample
 from contracts.model import Operation
 from contracts.paths import template
 from suites.profile import Profile
-from suites.transport import Transport
+from suites.transport import RUN_KEY, KeyChoice, Transport
 
 _BINARY = re.compile(r"^<binary ([\w.+-]+/[\w.+-]+)>$")
 
@@ -59,7 +59,7 @@ class Probe:
         """The body when it is a JSON object, else an empty dict (for invariants)."""
         return self.body if isinstance(self.body, dict) else {}
 
-    def build(self, transport: Transport, key: str | None = "") -> httpx.Request:
+    def build(self, transport: Transport, key: KeyChoice = RUN_KEY) -> httpx.Request:
         """The httpx request; ``key`` as in Transport.build (None: present no key)."""
         kwargs: dict[str, Any] = {"headers": dict(self.headers)}
         if self.query:

@@ -15,6 +15,7 @@ from typing import Any
 
 from contracts.dotted import first, get_values, state_text
 from contracts.model import ContractSet, Operation, TaskSpec
+from contracts.paths import template
 from suites.context import CheckContext
 from suites.probes import Probe, default_path_values, example_probes
 from suites.transport import Exchange, RunStopped
@@ -29,7 +30,6 @@ MAX_MISSES = 3
 MJ_ACCEPTED = frozenset({1, 21, 22})
 """Midjourney submit codes that mean a task exists: submitted, already exists, queued."""
 _SEGMENT_PARAM = re.compile(r"^\{([^}]+)\}$")
-_PARAM = re.compile(r"\{([^}]+)\}")
 
 
 class TaskUnavailable(Exception):
@@ -171,7 +171,7 @@ def poll_probe(ctx: CheckContext, trace: TaskTrace) -> Probe:
     poll = trace.poll_op
     param = task_block(poll).id_param
     task_id = trace.task_id or ""
-    if param in _PARAM.findall(poll.path):
+    if param in template(poll.path).names:
         return Probe(poll, "task:poll", None, dict(trace.path_values))
     if poll.method == "GET":
         return Probe(poll, "task:poll", None, dict(trace.path_values), {param: task_id})
@@ -370,7 +370,7 @@ def feeders(contracts: ContractSet, op: Operation) -> list[Operation]:
     order = {s.id: i for i, s in enumerate(chosen)}
 
     def rank(s: Operation) -> tuple[bool, int, bool, float, int]:
-        needs_task = any(n not in default_path_values(s) for n in _PARAM.findall(s.path))
+        needs_task = any(n not in default_path_values(s) for n in template(s.path).names)
         pairs = zip(_segments(poll_of(contracts, s).path), _segments(op.path), strict=False)
         near = sum(1 for _ in takewhile(lambda p: p[0] == p[1], pairs))
         return (needs_task, -near, not _canonical(contracts, s), s.cost.estimate, order[s.id])
@@ -383,7 +383,7 @@ def id_param_of(op: Operation, poll: Operation) -> str | None:
     the path, query or body), or None."""
     if op.task is not None and op.task.role in ("poll", "cancel") and op.task.id_param:
         return op.task.id_param
-    names = _PARAM.findall(op.path)
+    names = template(op.path).names
     if task_block(poll).id_param in names:
         return task_block(poll).id_param
     missing = [n for n in names if n not in default_path_values(op)]

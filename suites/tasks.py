@@ -31,7 +31,7 @@ from suites.task_trace import (
     submit,
     task_block,
 )
-from suites.transport import Exchange
+from suites.transport import RUN_KEY, Exchange, KeyChoice
 
 __all__ = [
     "TASK_INVARIANTS",
@@ -287,7 +287,7 @@ def download(ctx: CheckContext, op: Operation, url: str) -> tuple[Exchange, int]
     target = urljoin(ctx.transport.base_url + "/", url)
     relay = urlsplit(ctx.transport.base_url).netloc
     for _ in range(MAX_REDIRECTS + 1):
-        key = "" if urlsplit(target).netloc == relay else None
+        key: KeyChoice = RUN_KEY if urlsplit(target).netloc == relay else None
         request = ctx.transport.build("GET", target, schemes=op.auth, key=key)
         with ctx.transport.stream(request) as (exchange, response, _sent):
             if response is None:

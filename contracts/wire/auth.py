@@ -58,6 +58,22 @@ def bearer_token(value: str) -> str | None:
     return token if kind.lower() == "bearer" and token else None
 
 
+def presented_secrets(
+    headers: Iterable[tuple[str, str]], query: Iterable[tuple[str, str]] = ()
+) -> list[str]:
+    """Every secret a request carries: the values of secret headers (and a bearer token on its
+    own), and the values of secret query parameters; what a redactor must mask."""
+    found = []
+    for name, value in headers:
+        if name.lower() in SECRET_HEADERS:
+            found.append(value)
+            token = bearer_token(value)
+            if token:
+                found.append(token)
+    found += [value for name, value in query if name.lower() in SECRET_QUERY]
+    return found
+
+
 def present(scheme: str, key: str) -> dict[str, str]:
     """The header presenting ``key`` under ``scheme`` (lower-case name); none for ``none``."""
     found = SCHEMES.get(scheme)
