@@ -2,7 +2,8 @@
 
 ``contracts`` imports none of the others (and ``contracts/wire`` nothing of relaykit but
 itself); ``mockserver`` and ``suites`` import ``contracts`` and never each other; ``reports``
-reads only the run record (``suites.record``, ``suites.findings``); ``relaykit/`` (the CLI)
+reads only the run record (``suites.record``, ``suites.findings``, and the pure ``severity``,
+``causes`` and ``score`` the record is derived with); ``relaykit/`` (the CLI)
 may import them all. Every import counts, a lazy one inside a function too.
 """
 
@@ -17,8 +18,9 @@ import pytest
 from tests.conftest import ROOT
 
 ROOMS = ("contracts", "mockserver", "suites", "reports", "relaykit")
-RECORD = ("suites.record", "suites.findings")
-"""What reports may read of the suites: the run record's format."""
+RECORD = ("suites.record", "suites.findings", "suites.severity", "suites.causes", "suites.score")
+"""What reports may read of the suites: the run record's format, and the pure modules the record
+computes its derived blocks with (severity, causes, score)."""
 KNOWN = {
     ("suites/pytest_plugin.py", "reports"): (
         "issue 16 item 5: the plugin still writes the run itself; the shared run front-end "
@@ -72,7 +74,7 @@ def rule(source: str, target: str) -> str | None:
         return None if into == "contracts" else f"{room} imports only contracts"
     if room == "reports":
         ok = any(target == r or target.startswith(r + ".") for r in RECORD)
-        return None if ok else "reports reads only the run record (suites.record, suites.findings)"
+        return None if ok else "reports reads only the run record (suites.record, suites.findings...)"
     return None
 
 
@@ -136,7 +138,7 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
                 "suites/runner.py": "",
             },
             "reports/html.py:1: reports.html imports suites.runner "
-            "(reports reads only the run record (suites.record, suites.findings))",
+            "(reports reads only the run record (suites.record, suites.findings...))",
         ),
         (
             {"contracts/wire/sse.py": "from contracts.model import Operation\n"},
