@@ -74,7 +74,7 @@ def rule(source: str, target: str) -> str | None:
         return None if into == "contracts" else f"{room} imports only contracts"
     if room == "reports":
         ok = any(target == r or target.startswith(r + ".") for r in RECORD)
-        return None if ok else "reports reads only the run record (suites.record, suites.findings...)"
+        return None if ok else "reports reads only the run record (suites.record, ...)"
     return None
 
 
@@ -138,7 +138,7 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
                 "suites/runner.py": "",
             },
             "reports/html.py:1: reports.html imports suites.runner "
-            "(reports reads only the run record (suites.record, suites.findings...))",
+            "(reports reads only the run record (suites.record, ...))",
         ),
         (
             {"contracts/wire/sse.py": "from contracts.model import Operation\n"},
