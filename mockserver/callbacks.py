@@ -29,15 +29,26 @@ Snapshot = tuple[Any, Any, bool]
 """What a callback sends at one moment: the body, a key that changes with the state, terminal."""
 
 
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org", "example", "invalid", "test")
+"""Names reserved for documentation (RFC 2606, RFC 6761): the hooks in documented examples
+(``https://client.example.com/mj/callback``) point there, and no client listens on them."""
+
+
 def callback_url(value: Any) -> str | None:
-    """The URL when ``value`` is an absolute http(s) URL with a host, else None."""
+    """The URL when ``value`` is an absolute http(s) URL with a host that may listen (not a
+    name reserved for documentation), else None."""
     if not isinstance(value, str) or not value:
         return None
     try:
         url = httpx.URL(value)
     except (httpx.InvalidURL, TypeError, ValueError):
         return None
-    return value if url.scheme in ("http", "https") and url.host else None
+    if url.scheme not in ("http", "https") or not url.host:
+        return None
+    host = url.host.rstrip(".").lower()
+    if any(host == d or host.endswith("." + d) for d in RESERVED_DOMAINS):
+        return None
+    return value
 
 
 async def post(client: httpx.AsyncClient, url: str, body: Any) -> bool:
