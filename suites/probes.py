@@ -48,11 +48,7 @@ class Probe:
     @property
     def streamed(self) -> bool:
         """True when a conforming answer to this request is a stream."""
-        if self.op.stream is None:
-            return False
-        if self.op.stream.when == "always":
-            return True
-        return isinstance(self.body, dict) and self.body.get("stream") is True
+        return self.op.wants_stream(self.body, self.query)
 
     @property
     def json_body(self) -> dict[str, Any]:
@@ -155,7 +151,13 @@ def example_probes(op: Operation, profile: Profile) -> list[Probe]:
     """One probe per servable request example (one bare probe when the operation has none)."""
     values = default_path_values(op)
     probes = [
-        Probe(op, f"example:{e.name}", with_models(copy.deepcopy(e.value), op, profile), values)
+        Probe(
+            op,
+            f"example:{e.name}",
+            with_models(copy.deepcopy(e.value), op, profile),
+            dict(values),
+            dict(e.query),
+        )
         for e in op.request.examples
         if e.servable
     ]
