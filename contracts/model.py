@@ -98,7 +98,7 @@ class StreamFlag:
     def asked(self, body: Any, query: Mapping[str, str]) -> bool:
         """True when the request asks for the stream."""
         if self.location == "query":
-            return query.get(self.name) == self.value
+            return bool(query.get(self.name) == self.value)
         return isinstance(body, dict) and body.get(self.name) is self.value
 
 

@@ -118,7 +118,11 @@ def test_function_call_round_trip(client: genai.Client) -> None:
     )
     second = client.models.generate_content(
         model=MODEL,
-        contents=[question, first.candidates[0].content, types.Content(role="user", parts=[answer])],
+        contents=[
+            question,
+            first.candidates[0].content,
+            types.Content(role="user", parts=[answer]),
+        ],
         config=config,
     )
     assert not second.function_calls and second.text and "18" in second.text
