@@ -148,8 +148,13 @@ def with_models(body: Any, op: Operation, profile: Profile) -> Any:
 
 
 def example_probes(op: Operation, profile: Profile) -> list[Probe]:
-    """One probe per servable request example (one bare probe when the operation has none)."""
+    """One probe per servable request example (one bare probe when the operation has none).
+    A model in the path (Gemini's ``/v1beta/models/{model}:generateContent``) is the profile's
+    too."""
     values = default_path_values(op)
+    model = profile_model(op, profile) if "model" in op.path_params else None
+    if model:
+        values["model"] = model
     probes = [
         Probe(
             op,
