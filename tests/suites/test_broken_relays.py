@@ -124,10 +124,11 @@ BREAKAGES = {
     ),
     "auth": (
         Breakage(accept_wrong_key=True),
-        ["openai.chat.completions.nonstream", "openai.models.list"],
+        ["openai.chat.completions.nonstream", "openai.models.list", "gemini.count_tokens"],
         {
             ("openai.chat.completions.nonstream", "auth.wrong_key"),
             ("openai.models.list", "auth.wrong_key"),
+            ("gemini.count_tokens", "auth.wrong_key"),
         },
     ),
 }
