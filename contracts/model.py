@@ -96,10 +96,9 @@ class StreamFlag:
     value: JSON = True
 
     def asked(self, body: Any, query: Mapping[str, str]) -> bool:
-        """True when the request asks for the stream."""
-        if self.location == "query":
-            return bool(query.get(self.name) == self.value)
-        return isinstance(body, dict) and body.get(self.name) is self.value
+        """True when the request asks for the stream (compared as a ``match`` equality is)."""
+        source = query if self.location == "query" else body
+        return isinstance(source, Mapping) and bool(source.get(self.name) == self.value)
 
 
 @dataclass(frozen=True, slots=True)
