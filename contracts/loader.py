@@ -30,6 +30,7 @@ from contracts.model import (
     RequestSpec,
     ResponseSpec,
     SeedRef,
+    StreamFlag,
     StreamSpec,
     TaskSpec,
     TimelineStep,
@@ -211,6 +212,7 @@ def _examples(items: list[dict[str, Any]] | None, key: str = "value") -> tuple[E
             source=e.get("source", ""),
             summary=e.get("summary", ""),
             erratum=e.get("erratum", ""),
+            query={str(k): str(v) for k, v in (e.get("query") or {}).items()},
         )
         for e in items or []
     )
@@ -276,6 +278,9 @@ def _build(path: Path, raw: dict[str, Any]) -> Operation:
             terminator=stream.get("terminator"),
             examples=_examples(stream["examples"], key="events"),
             render=stream.get("render", "static"),
+            asked_by=_stream_flag(stream.get("asked_by")),
+            grammar=stream.get("grammar")
+            or ("anthropic" if stream["framing"] == "sse-named" else "openai"),
         )
         if stream
         else None,
@@ -289,6 +294,16 @@ def _build(path: Path, raw: dict[str, Any]) -> Operation:
         errata=tuple(Erratum(**e) for e in raw.get("errata", [])),
         source_file=str(path),
     )
+
+
+def _stream_flag(raw: Mapping[str, Any] | None) -> StreamFlag:
+    """``stream.asked_by`` (``{query: alt, value: sse}``), the body's ``stream: true`` when
+    absent."""
+    if not raw:
+        return StreamFlag()
+    if "query" in raw:
+        return StreamFlag("query", str(raw["query"]), str(raw["value"]))
+    return StreamFlag("body", str(raw["body"]), raw["value"])
 
 
 def task_spec(raw: Mapping[str, Any]) -> TaskSpec:

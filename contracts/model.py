@@ -14,6 +14,7 @@ from contracts.paths import PrefixAlias
 
 JSON = Any
 Framing = Literal["sse-data", "sse-named"]
+Grammar = Literal["openai", "anthropic", "gemini"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ class Example:
     source: str = ""
     summary: str = ""
     erratum: str = ""
+    query: Mapping[str, str] = field(default_factory=dict)
+    """A request example's query parameters (Gemini's ``alt=sse``)."""
 
     @property
     def servable(self) -> bool:
@@ -84,6 +87,21 @@ class ResponseSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamFlag:
+    """How a request asks for the stream of a ``when: requested`` operation: the body field
+    ``stream`` true (OpenAI, Anthropic), or a query parameter (Gemini's ``?alt=sse``)."""
+
+    location: Literal["body", "query"] = "body"
+    name: str = "stream"
+    value: JSON = True
+
+    def asked(self, body: Any, query: Mapping[str, str]) -> bool:
+        """True when the request asks for the stream (compared as a ``match`` equality is)."""
+        source = query if self.location == "query" else body
+        return isinstance(source, Mapping) and bool(source.get(self.name) == self.value)
+
+
+@dataclass(frozen=True, slots=True)
 class StreamSpec:
     """A server-sent-event stream: its framing, event schema(s) and terminator."""
 
@@ -94,6 +112,10 @@ class StreamSpec:
     terminator: str | None
     examples: tuple[Example, ...]
     render: str = "static"
+    asked_by: StreamFlag = field(default_factory=StreamFlag)
+    """``when: requested``: how a request asks for the stream."""
+    grammar: Grammar = "openai"
+    """Whose stream grammar the suites judge it by (sse-named streams: anthropic)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,9 +260,18 @@ class Operation:
             return self.match
         if self.stream is None:
             return (*self.match, Condition("stream", "equals", False))
+        if self.stream.asked_by.location == "query":
+            return self.match  # the body does not say: no stream condition on it
         if self.stream.when == "always":
             return (*self.match, Condition("stream", "equals", True))
         return self.match
+
+    def wants_stream(self, body: Any, query: Mapping[str, str]) -> bool:
+        """True when this request (its JSON body and query parameters) is answered with the
+        stream: always for an always-streaming operation, else as the stream's flag says."""
+        if self.stream is None:
+            return False
+        return self.stream.when == "always" or self.stream.asked_by.asked(body, query)
 
     @property
     def task_role(self) -> TaskRole | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from contracts.model import ContractSet, Operation
 from contracts.validation import Validators
+from suites import invariant_gemini as g
 from suites import invariant_media as m
 from suites import invariant_rules as r
 from suites import invariant_tools as t
@@ -84,6 +85,7 @@ RESPONSE_INVARIANTS: Mapping[str, Rule] = MappingProxyType(
         "model_listed": m.model_listed,
         "speech_format_matches": m.speech_format_matches,
         "transcript_format_matches": m.transcript_format_matches,
+        **g.RULES,
     }
 )
 """Invariants judged on one answer, by name."""

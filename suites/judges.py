@@ -16,6 +16,8 @@ from suites import bounded
 from suites.anthropic_stream import check_anthropic_stream
 from suites.chat_stream import check_chat_stream
 from suites.findings import Finding, Outcome
+from suites.gemini_stream import assemble as assemble_gemini_stream
+from suites.gemini_stream import check_gemini_array, check_gemini_stream
 from suites.invariants import (
     Observed,
     assemble_chat_stream,
@@ -132,9 +134,14 @@ def success(
         body = bounded.json_or_none(content)
         refused = bounded.why_not_json(content) if body is None and content else ""
     observed = Observed(probe.json_body, body, got, content, fetch, models)
+    grammar: list[Finding] = []
+    if op.stream is not None and op.stream.grammar == "gemini" and expected == got:
+        # streamGenerateContent without alt=sse: the chunks as one JSON array
+        grammar = check_gemini_array(op.id, body, validators, op.stream.event_schema)
     return [
         content_type(op, expected, got),
         body_schema(op, validators, expected, body, refused),
+        *grammar,
         *check_invariants(op, observed, validators),
     ]
 
@@ -147,9 +154,14 @@ def stream(
     op = probe.op
     assert op.stream is not None
     findings = [content_type(op, "text/event-stream", got)]
-    if op.stream.framing == "sse-named":
+    if op.stream.grammar == "anthropic":
         events = op.stream.events
         return findings + check_anthropic_stream(op.id, record, probe.json_body, validators, events)
+    if op.stream.grammar == "gemini":
+        rules = check_gemini_stream(op.id, record, validators, op.stream.event_schema)
+        assembled = assemble_gemini_stream(json_objects(record))
+        observed = Observed(probe.json_body, assembled, "text/event-stream", b"", fetch)
+        return findings + rules + check_invariants(op, observed, validators)
     rules = check_chat_stream(op.id, record, probe.json_body, validators, op.stream.event_schema)
     chunks = json_objects(record)
     legacy = any(c.get("object") == "text_completion" for c in chunks)

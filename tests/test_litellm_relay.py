@@ -46,8 +46,14 @@ DEVIATIONS = {
         "an unknown key gets 400, not 401: clients cannot tell a bad key from a bad request",
     ),
     "errors.envelope": (
-        r"the 500 body is not JSON|the 422 body breaks the openai envelope",
-        "the keyless 500 is plain text; a malformed upload gets FastAPI's 422 {detail: ...}",
+        r"the 500 body is not JSON|the 422 body breaks the openai envelope"
+        r"|the 400 body breaks the google envelope at error\.status",
+        "the keyless 500 is plain text; a malformed upload gets FastAPI's 422 {detail: ...}; "
+        "its Gemini routes answer {error: {code, message}} without Google's status",
+    ),
+    "negative.missing_required": (
+        r"without 'contents': answered 200",
+        "its own Gemini countTokens counts a body without contents (200) instead of refusing it",
     ),
     "negative.wrong_type": (
         r"answered 500, expected a 4xx",

@@ -15,6 +15,7 @@ from mockserver.render import (
     chat,
     completions,
     embeddings,
+    gemini,
     images,
     images_stream,
     models,
@@ -37,6 +38,7 @@ JSON_RENDERERS: dict[str, JsonRenderer] = {
     **audio.JSON,
     **models.JSON,
     **anthropic.JSON,
+    **gemini.JSON,
 }
 
 STREAM_RENDERERS: dict[str, StreamRenderer] = {
@@ -45,6 +47,7 @@ STREAM_RENDERERS: dict[str, StreamRenderer] = {
     "text_completion.chunk": completions.render_stream,
     **anthropic.STREAM,
     **images_stream.STREAM,
+    **gemini.STREAM,
 }
 
 __all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "Raw", "RenderContext", "RenderError"]

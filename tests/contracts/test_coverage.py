@@ -25,6 +25,11 @@ def test_the_default_catalogue_is_package_data_inside_the_repository() -> None:
 
 BEYOND = (
     "anthropic.messages.count_tokens",
+    "gemini.count_tokens",
+    "gemini.generate_content",
+    "gemini.models.get",
+    "gemini.models.list",
+    "gemini.stream_generate_content",
     "openai.chat.reasoning_content",
     "openai.models.retrieve",
 )
