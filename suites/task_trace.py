@@ -60,7 +60,9 @@ class TaskTrace:
     ``ended``: "terminal", "timeout", "refused" (non-2xx polls in a row), "error" (transport),
     "off-contract" (a poll showed a status outside the contract's states: polling stops at
     once), "no-id" (nothing to poll), "first-poll" (followed for one poll only), "submitted"
-    (not polled at all) or "stopped" (the run stopped sending: its deadline, a dead relay).
+    (not polled at all), "waiting" (in the state the contract says the submit waits in until
+    another continues it: Midjourney's MODAL) or "stopped" (the run stopped sending: its
+    deadline, a dead relay).
     """
 
     submit_op: Operation
@@ -277,9 +279,11 @@ def follow(
     task_id: str | None,
     *,
     until_terminal: bool,
+    waits: str | None = None,
 ) -> TaskTrace:
-    """Poll the task at once, then with backoff until a terminal state, task_seconds, or
-    MAX_MISSES polls in a row without a 2xx (``until_terminal=False``: the first poll only)."""
+    """Poll the task at once, then with backoff until a terminal state (or ``waits``, the state
+    the submit waits in), task_seconds, or MAX_MISSES polls in a row without a 2xx
+    (``until_terminal=False``: the first poll only)."""
     trace = start_trace(ctx, submit_op, exchange, task_id)
     if task_id is None:
         trace.detail = "the submit gave no task id"
@@ -308,6 +312,9 @@ def follow(
             return trace
         if observation.answered and observation.status in terminal:
             trace.ended = "terminal"
+            return trace
+        if observation.answered and waits is not None and observation.status == waits:
+            trace.ended = "waiting"
             return trace
         if off_contract(trace, observation):  # no legal state can follow: waiting is futile
             trace.ended = "off-contract"
