@@ -25,17 +25,17 @@ AUTH = {"Authorization": "Bearer sk-task-memory"}
 
 @pytest.fixture(scope="module")
 def http(contracts: ContractSet) -> Iterator[httpx.Client]:
-    with serve_in_thread(create_app(contracts, MockConfig(task_speed=50))) as url:
-        with httpx.Client(base_url=url, headers=AUTH, timeout=10) as client:
-            yield client
+    app = create_app(contracts, MockConfig(task_speed=50))
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, headers=AUTH) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
 def slow(contracts: ContractSet) -> Iterator[httpx.Client]:
     """Speed 1: a waiting state asked for lasts the timeline's first step (a second or two)."""
-    with serve_in_thread(create_app(contracts, MockConfig())) as url:
-        with httpx.Client(base_url=url, headers=AUTH, timeout=10) as client:
-            yield client
+    app = create_app(contracts, MockConfig())
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, headers=AUTH) as client:
+        yield client
 
 
 def until(http: httpx.Client, path: str, status_at: str, state: str, **kw: Any) -> Any:
@@ -116,14 +116,15 @@ def test_flux_serves_the_size_asked_for(http: httpx.Client) -> None:
         assert struct.unpack(">II", image.content[16:24]) == (512, 768)
 
 
+RUNWAY = {"promptImage": "https://a.example/f.png", "model": "gen3a_turbo"}
 STATES = [
     ("/mj/submit/imagine", {"prompt": "a fox"}, "/mj/task/{id}/fetch", "result", "status",
      "not-start", "NOT_START"),
     ("/suno/submit/music", {"prompt": "la"}, "/suno/fetch/{id}", "data", "data.status",
      "queued", "QUEUED"),
-    ("/runwayml/v1/image_to_video", {"promptImage": "https://a.example/f.png", "model": "gen3a_turbo"},
+    ("/runwayml/v1/image_to_video", RUNWAY,
      "/runwayml/v1/tasks/{id}", "id", "status", "THROTTLED", "THROTTLED"),
-    ("/runwayml/v1/image_to_video", {"promptImage": "https://a.example/f.png", "model": "gen3a_turbo"},
+    ("/runwayml/v1/image_to_video", RUNWAY,
      "/runwayml/v1/tasks/{id}", "id", "status", "cancelled", "CANCELLED"),
     ("/flux/v1/flux-pro", {"prompt": "x"}, "/flux/v1/get_result?id={id}", "id", "status",
      '"Request Moderated"', "Request Moderated"),
