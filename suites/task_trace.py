@@ -230,8 +230,14 @@ def read_progress(task: TaskSpec, body: Any) -> float | None:
 
 def submit_probe(ctx: CheckContext, op: Operation) -> Probe:
     """The op's first example probe, with a fresh task id where its path needs one
-    (Luma extend); TaskUnavailable when none can be had."""
+    (Luma extend) or its body names a parent task (an MJ action: suites.task_parents);
+    TaskUnavailable when none can be had."""
+    from suites.task_parents import fill_parent  # it follows tasks with this module
+
     probe = example_probes(op, ctx.profile)[0]
+    no_parent = fill_parent(ctx, op, probe)
+    if no_parent is not None:
+        raise TaskUnavailable(no_parent)
     if probe.missing_params:
         got = fresh_task(ctx, op)
         if isinstance(got, str):
