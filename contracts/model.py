@@ -182,6 +182,47 @@ class TimelineStep:
     has_progress: bool = False
 
 
+Answer = str | int
+"""What a submit answers when its parent task does not fit: the name of one of its response
+examples, or an HTTP status whose documented error (its example) answers."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParentSpec:
+    """submit: the earlier task a request names (Midjourney's action on ``taskId``, the modal
+    that continues a task, Suno's continuation of a clip). The parent must be a task the mock
+    issued (else ``unknown`` answers), be in ``state`` (else ``wrong_state``), and, with
+    ``choice``, the request's value there must be one of the parent's answer values at
+    ``among`` (else ``bad_choice``). ``continues``: the submit answers the parent's own id and the
+    parent's timeline restarts (the modal), instead of a new task. ``optional``: only checked
+    when the request names a parent."""
+
+    field: str
+    """The request's path parameter, query parameter or body dotted path with the parent id."""
+    state: str | None = None
+    """The state the parent must be in; None: the poll's success state."""
+    choice: str | None = None
+    among: str | None = None
+    continues: bool = False
+    optional: bool = False
+    unknown: Answer = 404
+    wrong_state: Answer = 400
+    bad_choice: Answer = 400
+
+
+@dataclass(frozen=True, slots=True)
+class TaskBranch:
+    """submit: what a request that meets ``when`` does besides the default: answer another
+    response example (``answer``, e.g. Midjourney's code 21), wait in a state until a submit
+    ``continues`` it (``waits``), or end in a named success example of the poll
+    (``ends_as``: an upscale ends with the upscale's buttons)."""
+
+    when: tuple[Condition, ...]
+    answer: str | None = None
+    waits: str | None = None
+    ends_as: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class TaskSpec:
     """A contract's ``task`` block: how an async task is submitted, polled, listed or cancelled,
@@ -215,6 +256,22 @@ class TaskSpec:
     """poll: dotted paths ('*' walks arrays) of result URLs in a successful task."""
     timeline: tuple[TimelineStep, ...] = ()
     """poll: the mock's progression; success at once when the contract gives none."""
+    remember: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """submit: request dotted path -> the poll answer's dotted paths that show its value (the
+    prompt, size, duration, title... the task was submitted with), in the example's type."""
+    given_only: tuple[str, ...] = ()
+    """submit: remembered request fields the answer shows only when given (notify hooks): their
+    answer fields are emptied when the request lacks them."""
+    result_size: tuple[str, str] | None = None
+    """submit: the request's width and height paths, the size of the result images served."""
+    parent: ParentSpec | None = None
+    branches: tuple[TaskBranch, ...] = ()
+    """submit: the first branch whose conditions hold applies."""
+    submit_time: tuple[str, ...] = ()
+    """poll: answer paths of the submit time, written in the example's form (ms, s, ISO 8601)."""
+    fresh_ids: tuple[str, ...] = ()
+    """poll: answer paths whose UUIDs (clip, image, message ids) are made per task, wherever
+    they appear in the answer."""
 
     @property
     def failures(self) -> tuple[str, ...]:

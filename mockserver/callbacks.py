@@ -4,8 +4,9 @@ A submit that carries a callback URL (the task block's ``callback_field``: MJ no
 callback_url, Suno/Luma notify_hook, Flux webhook_url) gets one background job (``ctx.after``)
 that sleeps until each state change of the timeline, renders the task as a poll would at that
 moment, and POSTs it as JSON. Each POST has a 2 s timeout and up to 3 retries with doubling
-backoff; redirects are never followed; only http(s) URLs are called. The job ends after a
-terminal state, and never raises.
+backoff; redirects are never followed; only http(s) URLs are called, never a reserved
+documentation name (example.com, .test, .invalid...). The job ends after a terminal state,
+and never raises.
 """
 
 from __future__ import annotations
@@ -49,6 +50,18 @@ def callback_url(value: Any) -> str | None:
     if any(host == d or host.endswith("." + d) for d in RESERVED_DOMAINS):
         return None
     return value
+
+
+RESERVED = ("example.com", "example.net", "example.org", "example", "invalid", "test")
+"""Names reserved for documentation (RFC 2606, RFC 6761): no callback is sent to them. The
+contracts' examples carry such hooks (https://client.example.com/...), and a lookup of a name
+nobody serves can take seconds, which a stopping server would wait out."""
+
+
+def sendable(url: str) -> bool:
+    """False for a callback URL whose host is a reserved documentation name."""
+    host = (httpx.URL(url).host or "").lower().rstrip(".")
+    return not any(host == name or host.endswith("." + name) for name in RESERVED)
 
 
 async def post(client: httpx.AsyncClient, url: str, body: Any) -> bool:
