@@ -52,18 +52,6 @@ def callback_url(value: Any) -> str | None:
     return value
 
 
-RESERVED = ("example.com", "example.net", "example.org", "example", "invalid", "test")
-"""Names reserved for documentation (RFC 2606, RFC 6761): no callback is sent to them. The
-contracts' examples carry such hooks (https://client.example.com/...), and a lookup of a name
-nobody serves can take seconds, which a stopping server would wait out."""
-
-
-def sendable(url: str) -> bool:
-    """False for a callback URL whose host is a reserved documentation name."""
-    host = (httpx.URL(url).host or "").lower().rstrip(".")
-    return not any(host == name or host.endswith("." + name) for name in RESERVED)
-
-
 async def post(client: httpx.AsyncClient, url: str, body: Any) -> bool:
     """POST ``body`` as JSON; retry transport errors, 408, 429 and 5xx. True once a 2xx came."""
     for attempt in range(RETRIES + 1):
