@@ -18,6 +18,7 @@ from mockserver.render import (
     images,
     images_stream,
     models,
+    responses,
     static,
     task,
     task_list,
@@ -37,6 +38,7 @@ JSON_RENDERERS: dict[str, JsonRenderer] = {
     **audio.JSON,
     **models.JSON,
     **anthropic.JSON,
+    **responses.JSON,
 }
 
 STREAM_RENDERERS: dict[str, StreamRenderer] = {
@@ -45,6 +47,7 @@ STREAM_RENDERERS: dict[str, StreamRenderer] = {
     "text_completion.chunk": completions.render_stream,
     **anthropic.STREAM,
     **images_stream.STREAM,
+    **responses.STREAM,
 }
 
 __all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "Raw", "RenderContext", "RenderError"]
