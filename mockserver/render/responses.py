@@ -350,7 +350,7 @@ def _answer(ctx: RenderContext) -> tuple[Plan, dict[str, Any]]:
     inputs, outputs = _input_tokens(ctx, context), plan.output_tokens()
     usage = {
         "input_tokens": inputs,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": outputs,
         "output_tokens_details": {"reasoning_tokens": plan.reasoning_tokens()},
         "total_tokens": inputs + outputs,
