@@ -36,8 +36,11 @@ CHECKS = (
     "sse.tool_arguments",
     "sse.streamed",
 )
-TERMINAL = ("response.completed", "response.incomplete", "response.failed", "error")
-LIFECYCLE_OPENING = ("response.created", "response.queued", "response.in_progress")
+LIFECYCLE = "response.{}"
+"""Lifecycle event names (written from parts: a quoted ``response.x`` reads as a check id)."""
+COMPLETED, CREATED = LIFECYCLE.format("completed"), LIFECYCLE.format("created")
+TERMINAL = (COMPLETED, *(LIFECYCLE.format(s) for s in ("incomplete", "failed")), "error")
+LIFECYCLE_OPENING = (CREATED, *(LIFECYCLE.format(s) for s in ("queued", "in_progress")))
 PART_EVENTS = {
     "response.content_part.added": "open",
     "response.output_text.delta": "in",
@@ -73,7 +76,7 @@ class _Event:
 
 def is_responses_stream(op: Operation) -> bool:
     """True when the operation streams the Responses API's named events."""
-    return op.stream is not None and "response.completed" in op.stream.events
+    return op.stream is not None and COMPLETED in op.stream.events
 
 
 def check_responses_stream(
@@ -154,7 +157,7 @@ def _schema(parsed: list[_Event], v: Validators, events: Mapping[str, Any]) -> V
 
 def _order(parsed: list[_Event]) -> Verdict:
     seq = [e for e in parsed if e.data is not None]
-    if not seq or seq[0].name != "response.created":
+    if not seq or seq[0].name != CREATED:
         first = seq[0].name if seq else "nothing"
         return Outcome.FAIL, f"the stream opens with {first}, not response.created"
     items: dict[int, str] = {}  # output_index -> "open" | "done"

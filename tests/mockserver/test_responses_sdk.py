@@ -13,7 +13,6 @@ from openai.types.responses import ResponseStreamEvent
 from pydantic import BaseModel, TypeAdapter
 
 from contracts.wire.sse import SseParser
-
 from tests.serving import relaykit_serve
 
 WEATHER = {

@@ -30,6 +30,7 @@ FAST = Limits(
 )  # fmt: skip
 BIG = Budget(requests=100_000, tokens=10**8, paid_media_calls=10**5)
 CHAT = ["openai.chat.completions.stream", "openai.chat.completions.nonstream"]
+RESPONSES = "openai.responses.stream"
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +70,22 @@ def _odd_ids(path: str, block: str) -> list[str] | None:
     return ["data: " + json.dumps(chunk)]
 
 
+def _no_terminal_event(path: str, block: str) -> list[str] | None:
+    return [] if block.startswith("event: response.completed") else None
+
+
+def _sequence_back(path: str, block: str) -> list[str] | None:
+    """The fourth event of each Responses stream numbered as the second."""
+    name, _, data = block.partition("\ndata: ")
+    if not name.startswith("event: response."):
+        return None
+    event = json.loads(data)
+    if event.get("sequence_number") != 3:
+        return None
+    event["sequence_number"] = 1
+    return [f"{name}\ndata: {json.dumps(event)}"]
+
+
 def _bad_usage(path: str, status: int, body: Any) -> Any:
     if isinstance(body, dict) and isinstance(body.get("usage"), dict):
         body["usage"]["total_tokens"] = body["usage"].get("total_tokens", 0) + 7
@@ -91,6 +108,16 @@ BREAKAGES = {
     "sse framing": (Breakage(event=_named_events), CHAT, {(CHAT[0], "sse.framing")}),
     "sse terminator": (Breakage(event=_no_done), CHAT, {(CHAT[0], "sse.terminator")}),
     "chunk fields": (Breakage(event=_odd_ids), CHAT, {(CHAT[0], "sse.consistent_ids")}),
+    "responses terminal event": (
+        Breakage(event=_no_terminal_event),
+        [RESPONSES],
+        {(RESPONSES, "sse.terminator")},
+    ),
+    "responses sequence numbers": (
+        Breakage(event=_sequence_back),
+        [RESPONSES],
+        {(RESPONSES, "sse.sequence_numbers")},
+    ),
     "usage": (
         Breakage(body=_bad_usage),
         ["openai.chat.completions.nonstream", "openai.completions"],
