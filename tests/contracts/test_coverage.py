@@ -27,6 +27,11 @@ BEYOND = (
     "anthropic.messages.count_tokens",
     "openai.chat.reasoning_content",
     "openai.models.retrieve",
+    "openai.responses.delete",
+    "openai.responses.input_items",
+    "openai.responses.nonstream",
+    "openai.responses.retrieve",
+    "openai.responses.stream",
 )
 
 
