@@ -100,8 +100,12 @@ def _delta_before_part(events: Events) -> Events:
 def _mistyped(events: Events) -> Events:
     out = list(events)
     name, data = out[2]
-    out[2] = (name, {**data, "type": "response.output_item.started"})
+    out[2] = (name.replace("added", "started"), data)
     return out
+
+
+def _unnamed(events: Events) -> Events:
+    return [("", data) for _, data in events]
 
 
 def _no_item_id(events: Events) -> Events:
@@ -127,7 +131,8 @@ BREAKAGES: dict[str, tuple[dict[str, Any], Callable[[Events], Events], str]] = {
     "sequence number going back": (TEXT, _sequence_back, "sse.sequence_numbers"),
     "a delta the done text lacks": (TEXT, _delta_changed, "sse.text_deltas"),
     "a delta before its part": (TEXT, _delta_before_part, "sse.event_order"),
-    "data typed other than named": (TEXT, _mistyped, "sse.framing"),
+    "named other than typed": (TEXT, _mistyped, "sse.framing"),
+    "data-only events": (TEXT, _unnamed, "sse.framing"),
     "a delta without item_id": (TEXT, _no_item_id, "sse.event_schema"),
     "arguments that do not join": (CALL, _arguments_changed, "sse.tool_arguments"),
 }
@@ -152,6 +157,19 @@ def test_each_breakage_fails_only_its_rule(
     body, breakage, check_id = BREAKAGES[name]
     findings = _check(contracts, breakage(_stream(mock_url, body)), body)
     assert _failing(findings) == {check_id}, [f"{f.check_id}: {f.message}" for f in findings]
+
+
+def test_data_only_events_and_a_trailing_done_deviate_since_the_sdk_copes(
+    contracts: ContractSet, mock_url: str
+) -> None:
+    findings = _check(contracts, _unnamed(_stream(mock_url, TEXT)), TEXT)
+    framing = next(f for f in findings if f.check_id == "sse.framing")
+    assert framing.outcome is Outcome.FAIL and framing.severity == "deviates"
+    done = _check(contracts, _done_after(_stream(mock_url, TEXT)), TEXT)
+    terminator = next(f for f in done if f.check_id == "sse.terminator")
+    assert terminator.outcome is Outcome.FAIL and terminator.severity == "deviates"
+    renamed = _check(contracts, _mistyped(_stream(mock_url, TEXT)), TEXT)
+    assert next(f for f in renamed if f.check_id == "sse.framing").severity == ""
 
 
 def test_the_invariants_judge_the_response_the_stream_ends_with(
