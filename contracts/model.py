@@ -14,7 +14,7 @@ from contracts.paths import PrefixAlias
 
 JSON = Any
 Framing = Literal["sse-data", "sse-named"]
-Grammar = Literal["openai", "anthropic", "gemini"]
+Grammar = Literal["openai", "anthropic", "gemini", "responses"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from contracts.model import Operation
 from suites.context import CheckContext
 from suites.findings import Finding, Outcome
 from suites.probes import Probe, example_probes
+from suites.resources import creator, fresh_resource
 from suites.responses import judge_body, judge_status, raise_if_unsupported, send_and_judge
 from suites.task_lists import check_list
 from suites.task_parents import fill_parent, waiting_state
@@ -47,7 +48,13 @@ def check_examples(ctx: CheckContext, op: Operation) -> list[Finding]:
         if no_parent is not None:
             findings.append(ctx.finding(op.id, "examples", Outcome.SKIP, no_parent, probe.source))
             continue
-        if probe.missing_params:
+        if probe.missing_params and creator(ctx.contracts, op) is not None:
+            made = fresh_resource(ctx, op)
+            if isinstance(made, str):
+                findings.append(ctx.finding(op.id, "examples", Outcome.SKIP, made, probe.source))
+                continue
+            probe.path_values.update(made)
+        elif probe.missing_params:
             got = fresh_task(ctx, op)
             if isinstance(got, str):
                 findings.append(ctx.finding(op.id, "examples", Outcome.SKIP, got, probe.source))

@@ -25,6 +25,7 @@ from suites.invariants import (
     check_invariants,
 )
 from suites.probes import Probe
+from suites.responses_stream import check_responses_stream, final_response
 from suites.severity import Severity
 from suites.streams import StreamRecord, json_objects
 
@@ -150,10 +151,15 @@ def stream(
     probe: Probe, validators: Validators, got: str, record: StreamRecord, fetch: Fetch | None
 ) -> list[Finding]:
     """A streamed answer: content type, the grammar rules, then the invariants on the
-    assembled stream (OpenAI framing; Anthropic's usage rules live in its grammar)."""
+    assembled stream (OpenAI chat framing, or the Response a Responses stream ends with;
+    Anthropic's usage rules live in its grammar)."""
     op = probe.op
     assert op.stream is not None
     findings = [content_type(op, "text/event-stream", got)]
+    if op.stream.grammar == "responses":
+        rules = check_responses_stream(op.id, record, probe.json_body, validators, op.stream.events)
+        observed = Observed(probe.json_body, final_response(record), "application/json", b"", fetch)
+        return findings + rules + check_invariants(op, observed, validators)
     if op.stream.grammar == "anthropic":
         events = op.stream.events
         return findings + check_anthropic_stream(op.id, record, probe.json_body, validators, events)

@@ -45,7 +45,7 @@ SEVERITY = MappingProxyType(
         "negative.wrong_type": D,
         "auth.no_key": B,
         "auth.wrong_key": B,
-        # stream grammar (OpenAI and Anthropic)
+        # stream grammar (OpenAI chat, Anthropic, OpenAI Responses)
         "sse.framing": B,
         "sse.terminator": B,
         "sse.event_schema": B,
@@ -56,6 +56,8 @@ SEVERITY = MappingProxyType(
         "sse.stop_reason": B,
         "sse.tool_input": B,
         "sse.usage": B,
+        "sse.sequence_numbers": B,
+        "sse.text_deltas": B,
         "sse.role_first": D,
         "sse.consistent_ids": D,
         "sse.streamed": D,
@@ -89,6 +91,11 @@ SEVERITY = MappingProxyType(
         "invariant.reasoning_tokens_reported": D,
         "invariant.image_size_matches": D,
         "invariant.model_listed": D,
+        "invariant.responses_usage_total": B,
+        "invariant.max_output_tokens_respected": B,
+        "invariant.incomplete_when_cut": B,
+        "invariant.responses_json_schema_valid": B,
+        "invariant.responses_tool_args_match_schema": B,
         # task lifecycles
         "invariant.task_id_returned": B,
         "invariant.task_states_legal": B,

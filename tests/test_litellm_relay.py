@@ -47,9 +47,11 @@ DEVIATIONS = {
     ),
     "errors.envelope": (
         r"the 500 body is not JSON|the 422 body breaks the openai envelope"
-        r"|the 400 body breaks the google envelope at error\.status",
+        r"|the 400 body breaks the google envelope at error\.status"
+        r"|the 400 body breaks the anthropic envelope",
         "the keyless 500 is plain text; a malformed upload gets FastAPI's 422 {detail: ...}; "
-        "its Gemini routes answer {error: {code, message}} without Google's status",
+        "its Gemini routes answer {error: {code, message}} without Google's status; "
+        "its own 400s on /v1/messages are in the OpenAI envelope",
     ),
     "negative.missing_required": (
         r"without 'contents': answered 200",
@@ -79,6 +81,19 @@ DEVIATIONS = {
         r"events arrived within .* \(one burst\)",
         "seen only on a loaded machine: a whole stream handed on in one piece (it deviates, so "
         "it never fails the run)",
+    ),
+    "response.status": (
+        r"UnsupportedParamsError: .* doesn't support `reasoning\.effort`",
+        "Anthropic's thinking on /v1/messages becomes reasoning.effort, which it refuses (400) "
+        "for a model its cost map does not mark as reasoning",
+    ),
+    "sse.framing": (
+        r"has no event: name",
+        "Responses API streams come as data-only events (the type only in the data)",
+    ),
+    "sse.terminator": (
+        r"data: \[DONE\] after response\.",
+        "Responses API streams end with a data: [DONE] after the terminal event",
     ),
     "response.schema": (
         r"\bnull\b",

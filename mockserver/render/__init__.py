@@ -19,6 +19,7 @@ from mockserver.render import (
     images,
     images_stream,
     models,
+    responses,
     static,
     task,
     task_list,
@@ -39,6 +40,7 @@ JSON_RENDERERS: dict[str, JsonRenderer] = {
     **models.JSON,
     **anthropic.JSON,
     **gemini.JSON,
+    **responses.JSON,
 }
 
 STREAM_RENDERERS: dict[str, StreamRenderer] = {
@@ -48,6 +50,7 @@ STREAM_RENDERERS: dict[str, StreamRenderer] = {
     **anthropic.STREAM,
     **images_stream.STREAM,
     **gemini.STREAM,
+    **responses.STREAM,
 }
 
 __all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "Raw", "RenderContext", "RenderError"]

@@ -32,6 +32,11 @@ BEYOND = (
     "gemini.stream_generate_content",
     "openai.chat.reasoning_content",
     "openai.models.retrieve",
+    "openai.responses.delete",
+    "openai.responses.input_items",
+    "openai.responses.nonstream",
+    "openai.responses.retrieve",
+    "openai.responses.stream",
 )
 
 

@@ -31,6 +31,7 @@ FAST = Limits(
 BIG = Budget(requests=100_000, tokens=10**8, paid_media_calls=10**5)
 CHAT = ["openai.chat.completions.stream", "openai.chat.completions.nonstream"]
 GEMINI_STREAM = "gemini.stream_generate_content"
+RESPONSES = "openai.responses.stream"
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +78,22 @@ def _gemini_not_json(path: str, block: str) -> list[str] | None:
     return None
 
 
+def _no_terminal_event(path: str, block: str) -> list[str] | None:
+    return [] if block.startswith("event: response.completed") else None
+
+
+def _sequence_back(path: str, block: str) -> list[str] | None:
+    """The fourth event of each Responses stream numbered as the second."""
+    name, _, data = block.partition("\ndata: ")
+    if not name.startswith("event: response."):
+        return None
+    event = json.loads(data)
+    if event.get("sequence_number") != 3:
+        return None
+    event["sequence_number"] = 1
+    return [f"{name}\ndata: {json.dumps(event)}"]
+
+
 def _bad_usage(path: str, status: int, body: Any) -> Any:
     if isinstance(body, dict) and isinstance(body.get("usage"), dict):
         body["usage"]["total_tokens"] = body["usage"].get("total_tokens", 0) + 7
@@ -103,6 +120,16 @@ BREAKAGES = {
         Breakage(event=_gemini_not_json),
         [GEMINI_STREAM],
         {(GEMINI_STREAM, "gemini.framing")},
+    ),
+    "responses terminal event": (
+        Breakage(event=_no_terminal_event),
+        [RESPONSES],
+        {(RESPONSES, "sse.terminator")},
+    ),
+    "responses sequence numbers": (
+        Breakage(event=_sequence_back),
+        [RESPONSES],
+        {(RESPONSES, "sse.sequence_numbers")},
     ),
     "usage": (
         Breakage(body=_bad_usage),

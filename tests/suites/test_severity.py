@@ -16,6 +16,7 @@ from suites import (
     judges,
     negative,
     plan,
+    responses_stream,
     tasks,
 )
 from suites.findings import Finding, Outcome
@@ -33,6 +34,7 @@ def emitted_check_ids(contracts: ContractSet) -> set[str]:
     every check-id-like string literal in suites/ (outside the severity table itself)."""
     ids = {*negative.CHECKS, *chat_stream.CHECKS, *anthropic_stream.CHECKS, SCHEMATHESIS}
     ids |= set(gemini_stream.CHECKS)
+    ids |= set(responses_stream.CHECKS)
     ids |= set(plan.RUN_ORDER)  # plan-level ids: skips and harness errors of a whole check
     ids |= {f"invariant.{n}" for n in invariants.RESPONSE_INVARIANTS}
     ids |= {f"invariant.{n}" for n in (*invariants.TASK_INVARIANTS, *tasks.TASK_INVARIANTS)}
