@@ -18,9 +18,12 @@ from mockserver.render import (
     images,
     images_stream,
     models,
+    moderation,
+    rerank,
     static,
     task,
     task_list,
+    videos,
 )
 from mockserver.render.context import Event, JsonRenderer, Raw, RenderContext, RenderError
 
@@ -37,6 +40,9 @@ JSON_RENDERERS: dict[str, JsonRenderer] = {
     **audio.JSON,
     **models.JSON,
     **anthropic.JSON,
+    **rerank.JSON,
+    **moderation.JSON,
+    **videos.JSON,
 }
 
 STREAM_RENDERERS: dict[str, StreamRenderer] = {
