@@ -17,6 +17,7 @@ import jsonschema_rs
 import yaml
 
 from contracts.model import (
+    DEFAULT_STREAM_FLAG,
     Condition,
     ContractSet,
     Cost,
@@ -267,6 +268,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Operation:
             schema=resp.get("schema"),
             examples=_examples(resp.get("examples")),
             render=resp.get("render", "static"),
+            alternatives=tuple(resp.get("alternatives", ())),
         ),
         stream=StreamSpec(
             framing=stream["framing"],
@@ -276,6 +278,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Operation:
             terminator=stream.get("terminator"),
             examples=_examples(stream["examples"], key="events"),
             render=stream.get("render", "static"),
+            requested_by=stream.get("requested_by", DEFAULT_STREAM_FLAG),
         )
         if stream
         else None,

@@ -81,6 +81,19 @@ class ResponseSpec:
     schema: JSON | None
     examples: tuple[Example, ...] = ()
     render: str = "static"
+    alternatives: tuple[str, ...] = ()
+    """Other content types the same success can be served as, chosen by the request
+    (``response_format``, ``output_format``, ``Accept``, ``variant``): the OpenAPI export lists
+    them beside ``content_type``."""
+
+    @property
+    def content_types(self) -> tuple[str, ...]:
+        """Every content type a success answer not streamed can have, the declared one first."""
+        return tuple(dict.fromkeys((self.content_type, *self.alternatives)))
+
+
+DEFAULT_STREAM_FLAG: Mapping[str, Any] = {"stream": True}
+"""What a request sets to ask for the stream of a ``when: requested`` operation by default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +107,9 @@ class StreamSpec:
     terminator: str | None
     examples: tuple[Example, ...]
     render: str = "static"
+    requested_by: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_STREAM_FLAG))
+    """``when: requested``: the top-level body fields and values that ask for the stream
+    (``{stream: true}``; OpenAI's speech asks with ``{stream_format: sse}``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +263,18 @@ class Operation:
         """The role of the operation's task block (submit, poll, list, cancel), None without one."""
         return self.task.role if self.task is not None else None
 
+    def asks_stream(self, body: Any) -> bool:
+        """True when a conforming answer to this request body is the stream: always for an
+        operation that only streams; else when the body sets every field of
+        ``stream.requested_by`` to its value (a form's ``"true"`` counts as true)."""
+        if self.stream is None:
+            return False
+        if self.stream.when == "always":
+            return True
+        if not isinstance(body, Mapping):
+            return False
+        return all(_same(body.get(k), v) for k, v in self.stream.requested_by.items())
+
     @property
     def streams_always(self) -> bool:
         """True when every successful call answers with a stream."""
@@ -259,6 +287,12 @@ class Operation:
     def stream_example(self, name: str | None = None) -> Example | None:
         """The named stream example, or the first one."""
         return _pick(self.stream.examples, name) if self.stream else None
+
+
+def _same(sent: Any, wanted: Any) -> bool:
+    if isinstance(wanted, bool) and isinstance(sent, str):
+        return sent.strip().lower() == str(wanted).lower()
+    return bool(sent == wanted and type(sent) is type(wanted))
 
 
 def _pick(examples: tuple[Example, ...], name: str | None) -> Example | None:

@@ -37,6 +37,7 @@ from mockserver.render import (
     JSON_RENDERERS,
     STREAM_RENDERERS,
     Event,
+    NotStreamed,
     Raw,
     RenderContext,
     RenderError,
@@ -107,9 +108,7 @@ class MockRelay:
                 )
         if prefs.code is not None:
             return self._documented_error(op, prefs.code, headers)
-        wants_stream = op.stream is not None and (
-            op.stream.when == "always" or bool(_field(body, "stream"))
-        )
+        wants_stream = op.asks_stream(view if isinstance(view, dict) else body)
         try:
             example = self._example(op, prefs, wants_stream)
         except LookupError as exc:
@@ -124,6 +123,7 @@ class MockRelay:
             base_url=str(request.base_url),
             scenario=prefs.task or "success",
             task_speed=self.config.task_speed,
+            accept=request.headers.get("accept", ""),
             uploads=uploads,
             state_dir=self.state_dir,
             contracts=self.contracts,
@@ -131,8 +131,11 @@ class MockRelay:
         try:
             if wants_stream:
                 assert op.stream is not None
-                events = STREAM_RENDERERS[op.stream.render](ctx)
-                return self._stream(op, events, prefs, headers, request)
+                try:
+                    events = STREAM_RENDERERS[op.stream.render](ctx)
+                    return self._stream(op, events, prefs, headers, request)
+                except NotStreamed:  # the provider ignores the stream flag for this request
+                    ctx.example = self._example(op, prefs, stream=False)
             payload = JSON_RENDERERS[op.response.render](ctx)
         except RenderError as exc:
             return error_response(
@@ -154,7 +157,7 @@ class MockRelay:
                 payload.body,
                 status_code=payload.status or op.response.status,
                 media_type=payload.media_type,
-                headers=headers,
+                headers={**payload.headers, **headers},
             )
         return Response(
             orjson.dumps(payload),
@@ -241,10 +244,6 @@ class MockRelay:
             media_type=sse.MEDIA_TYPE,
             headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-
-
-def _field(body: Any, name: str) -> Any:
-    return body.get(name) if isinstance(body, dict) else None
 
 
 def _json(payload: Any) -> Response:

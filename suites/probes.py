@@ -48,11 +48,7 @@ class Probe:
     @property
     def streamed(self) -> bool:
         """True when a conforming answer to this request is a stream."""
-        if self.op.stream is None:
-            return False
-        if self.op.stream.when == "always":
-            return True
-        return isinstance(self.body, dict) and self.body.get("stream") is True
+        return self.op.asks_stream(self.body)
 
     @property
     def json_body(self) -> dict[str, Any]:

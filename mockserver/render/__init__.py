@@ -7,8 +7,6 @@ events the app then writes, paced, to the wire.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from mockserver.render import (
     anthropic,
     audio,
@@ -25,9 +23,15 @@ from mockserver.render import (
     task_list,
     videos,
 )
-from mockserver.render.context import Event, JsonRenderer, Raw, RenderContext, RenderError
-
-StreamRenderer = Callable[[RenderContext], list[Event]]
+from mockserver.render.context import (
+    Event,
+    JsonRenderer,
+    NotStreamed,
+    Raw,
+    RenderContext,
+    RenderError,
+    StreamRenderer,
+)
 
 JSON_RENDERERS: dict[str, JsonRenderer] = {
     "static": static.render_json,
@@ -51,6 +55,16 @@ STREAM_RENDERERS: dict[str, StreamRenderer] = {
     "text_completion.chunk": completions.render_stream,
     **anthropic.STREAM,
     **images_stream.STREAM,
+    **audio.STREAM,
 }
 
-__all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "Raw", "RenderContext", "RenderError"]
+__all__ = [
+    "JSON_RENDERERS",
+    "STREAM_RENDERERS",
+    "Event",
+    "NotStreamed",
+    "Raw",
+    "RenderContext",
+    "RenderError",
+    "StreamRenderer",
+]
