@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from contracts.model import ContractSet, Example, Operation
+from contracts.model import DEFAULT_STREAM_FLAG, ContractSet, Example, Operation
 from contracts.paths import template
 from contracts.wire import sse
 from contracts.wire.auth import BEARER, SCHEMES
@@ -108,6 +108,8 @@ def _success(ops: list[Operation]) -> dict[str, dict[str, Any]]:
             media["examples"].update(_named(op, op.response.examples, lambda v: v))
         if op.stream is not None:
             media = content.setdefault(EVENT_STREAM, {"events": [], "examples": {}})
+            if dict(op.stream.requested_by) != dict(DEFAULT_STREAM_FLAG):
+                media.setdefault("requested_by", dict(op.stream.requested_by))
             media["events"].append(
                 op.stream.event_schema or {"x-relaykit-named-events": dict(op.stream.events)}
             )
@@ -123,6 +125,10 @@ def _success(ops: list[Operation]) -> dict[str, dict[str, Any]]:
                     "schema": {"type": "string", "description": "A server-sent event stream."},
                     "x-relaykit-event-schema": _union(media["events"]),
                 }
+                if "requested_by" in media:  # what asks for the stream, when not stream: true
+                    entry["content"][ctype]["x-relaykit-stream-requested-by"] = media[
+                        "requested_by"
+                    ]
             else:
                 schema = _union(media["schemas"])
                 if schema is None:

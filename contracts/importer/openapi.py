@@ -324,6 +324,9 @@ class Reader:
 
     def _stream(self, media: dict[str, Any], at: str, base: str, always: bool) -> DraftStream:
         stream = DraftStream(when="always" if always else "requested", pointer=at)
+        requested_by = media.get("x-relaykit-stream-requested-by")
+        if isinstance(requested_by, dict) and requested_by and not always:
+            stream.requested_by = requested_by
         event_schema = media.get("x-relaykit-event-schema", media.get("schema"))
         if isinstance(event_schema, dict):
             resolved = self.refs.schema(event_schema, f"{at}/schema", base)
