@@ -2,7 +2,8 @@
 
 A model is named when a request example sends it as ``model`` (or Kling's ``model_name``, or a
 path parameter ``model`` gives it as an example: Gemini's
-``/v1beta/models/{model}:generateContent``), when a ``model`` match condition is a literal (``gpt-4-all``), or when a request schema
+``/v1beta/models/{model}:generateContent``), when a ``model`` match condition is a literal
+(``gpt-4-all``), or when a request schema
 enumerates ``model`` (recraft's, Stability's), gives it as a JSON Schema ``examples`` value (the
 models an OpenAI endpoint documents: tts-1-hd, gpt-4o-mini-transcribe...) or as its
 ``default``. Patterns are the ``model`` globs (``claude-*``). The mock lists the named models at
