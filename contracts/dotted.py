@@ -7,26 +7,27 @@ result URLs through these.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 # --- dotted paths: '*' walks array elements and object values ------------------------------
 
 
-def get_values(node: Any, dotted: str) -> list[Any]:
-    """The values a dotted path reaches (``*`` walks arrays and object values)."""
+def get_values(node: Any, dotted: str, arrays_only: bool = False) -> list[Any]:
+    """The values a dotted path reaches: ``*`` walks arrays and object values (only arrays when
+    ``arrays_only``: a request's ``match`` fields, where a list is what the field means)."""
     current = [node]
-    for part in dotted.split(".") if dotted else []:
-        current = list(_step(current, part))
+    for part in dotted.split(".") if dotted else ():
+        found: list[Any] = []
+        for n in current:
+            if part == "*":
+                if isinstance(n, list):
+                    found.extend(n)
+                elif isinstance(n, dict) and not arrays_only:
+                    found.extend(n.values())
+            elif isinstance(n, dict) and part in n:
+                found.append(n[part])
+        current = found
     return current
-
-
-def _step(nodes: Iterable[Any], part: str) -> Iterable[Any]:
-    for n in nodes:
-        if part == "*":
-            yield from n.values() if isinstance(n, dict) else n if isinstance(n, list) else ()
-        elif isinstance(n, dict) and part in n:
-            yield n[part]
 
 
 def slots(node: Any, dotted: str) -> list[tuple[Any, Any]]:

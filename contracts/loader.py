@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from contracts.model import (
     ResponseSpec,
     SeedRef,
     StreamSpec,
+    TaskSpec,
+    TimelineStep,
 )
 from contracts.paths import PrefixAlias
 from contracts.validation import REF_PREFIX, Validators, format_path, iter_refs
@@ -140,6 +143,7 @@ def load_contracts(dirs: Iterable[Path] | None = None) -> ContractSet:
     problems.extend(_cross_checks(operations))
     if problems:
         raise ContractError(problems)
+    operations = _inherit_task_fields(operations)
     return ContractSet(
         operations=tuple(operations),
         components=components,
@@ -192,6 +196,7 @@ def _load_one(
     if problems:
         raise ContractError(problems)
     op = _build(path, raw)
+    problems.extend(_check_task(path, op.response.render, op.task))
     problems.extend(_check_examples(path, op, envelopes, validators))
     if problems:
         raise ContractError(problems)
@@ -278,12 +283,95 @@ def _build(path: Path, raw: dict[str, Any]) -> Operation:
             envelope=errors["envelope"],
             documented=tuple(DocumentedError(**d) for d in errors.get("documented", [])),
         ),
-        task=raw.get("task"),
+        task=task_spec(raw["task"]) if raw.get("task") else None,
         invariants=tuple(raw.get("invariants", [])),
         cost=Cost(**raw["cost"]),
         errata=tuple(Erratum(**e) for e in raw.get("errata", [])),
         source_file=str(path),
     )
+
+
+def task_spec(raw: Mapping[str, Any]) -> TaskSpec:
+    """A contract's ``task`` block (already meta-validated) as a TaskSpec, defaults filled; a
+    cancel without ``id_param`` gets its poll's later in the load (``''`` until then)."""
+    role = raw["role"]
+    timeline = tuple(
+        TimelineStep(float(s["after"]), s["state"], s.get("progress"), "progress" in s)
+        for s in raw.get("timeline") or ()
+    )
+    if role == "poll" and not timeline and raw.get("success") is not None:
+        timeline = (TimelineStep(0.0, raw["success"]),)  # no timeline: successful at once
+    return TaskSpec(
+        role=role,
+        poll=raw.get("poll"),
+        id_field=raw.get("id_field", "id"),
+        id_param=raw.get("id_param") or ("" if role == "cancel" else "id"),
+        callback_field=raw.get("callback_field"),
+        status_field=raw.get("status_field", "status"),
+        states=tuple(raw.get("states", ())),
+        initial=tuple(raw.get("initial", ())),
+        terminal=tuple(raw.get("terminal", ())),
+        success=raw.get("success"),
+        transitions={k: tuple(v) for k, v in (raw.get("transitions") or {}).items()},
+        progress_field=raw.get("progress_field"),
+        progress_format=raw.get("progress_format"),
+        result_urls=tuple(raw.get("result_urls", ())),
+        timeline=timeline,
+    )
+
+
+def _check_task(path: Path, render: str, task: TaskSpec | None) -> list[str]:
+    """A task renderer has the task block of its role; a poll's state machine holds together;
+    the other roles name their poll."""
+    role = render.removeprefix("task.") if render.startswith("task.") else None
+    if role is not None and (task is None or task.role != role):
+        return [f"{path}: task.role: response.render {render} needs a task block of role {role}"]
+    if task is None:
+        return []
+    if task.role != "poll":
+        return [] if task.poll else [f"{path}: task.poll: a {task.role} must name its poll"]
+    problems = [
+        f"{path}: task.{name}: a poll needs it"
+        for name in ("states", "terminal", "success")
+        if not getattr(task, name)
+    ]
+    if problems:
+        return problems
+    known = set(task.states)
+
+    def unknown(where: str, values: Iterable[str]) -> None:
+        stray = [v for v in values if v not in known]
+        if stray:
+            problems.append(
+                f"{path}: task.{where}: {', '.join(map(repr, stray))} not in task.states"
+            )
+
+    unknown("terminal", task.terminal)
+    unknown("initial", task.initial)
+    if task.success not in task.terminal:
+        problems.append(f"{path}: task.success: {task.success!r} is not one of task.terminal")
+    unknown("transitions", task.transitions)
+    for state, targets in task.transitions.items():
+        unknown(f"transitions.{state}", targets)
+    unknown("timeline", (step.state for step in task.timeline))
+    afters = [step.after for step in task.timeline]
+    if afters != sorted(afters):
+        problems.append(f"{path}: task.timeline: the steps' 'after' must not decrease")
+    return problems
+
+
+def _inherit_task_fields(operations: list[Operation]) -> list[Operation]:
+    """A cancel without its own ``id_param`` uses its poll's (checked to exist)."""
+    by_id = {op.id: op for op in operations}
+    out = []
+    for op in operations:
+        task = op.task
+        if task is not None and not task.id_param and task.poll in by_id:
+            poll = by_id[task.poll].task
+            assert poll is not None
+            op = replace(op, task=replace(task, id_param=poll.id_param))
+        out.append(op)
+    return out
 
 
 def _check_examples(
@@ -344,6 +432,17 @@ def _cross_checks(operations: list[Operation]) -> list[str]:
             )
         seen[op.id] = op
         routes.setdefault((op.method, op.path), []).append(op)
+    for op in operations:
+        named = op.task.poll if op.task is not None and op.task.role != "poll" else None
+        if named is None:
+            continue
+        target = seen.get(named)
+        if target is None:
+            problems.append(f"{op.source_file}: task.poll: unknown operation {named!r}")
+        elif target.task is None or target.task.role != "poll":
+            problems.append(
+                f"{op.source_file}: task.poll: {named!r} is not a poll (its task.role must be poll)"
+            )
     for (method, route), ops in routes.items():
         keys: dict[tuple[frozenset[str], int], Operation] = {}
         for op in ops:

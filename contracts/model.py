@@ -145,6 +145,61 @@ class Condition:
         return f"{self.field} {self.op} {self.value!r}"
 
 
+TaskRole = Literal["submit", "poll", "list", "cancel"]
+ProgressFormat = Literal["percent-string", "percent-number", "fraction", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineStep:
+    """A point of the mock's progression of a task: from ``after`` seconds after submit, the task
+    is in ``state`` (with ``progress`` when the step gives one)."""
+
+    after: float
+    state: str
+    progress: JSON = None
+    has_progress: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """A contract's ``task`` block: how an async task is submitted, polled, listed or cancelled,
+    and (on the poll) its state machine. The mock and the suites read this one typed view with
+    these defaults; the loader checks it (a poll has states, terminal states and a success among
+    them; the others name a poll) and fills what is inferred (see ``contracts/loader.py``)."""
+
+    role: TaskRole
+    poll: str | None = None
+    """submit, list, cancel: the id of the operation that polls the task."""
+    id_field: str = "id"
+    """submit and poll: dotted path of the task id in the answer (``result``, ``data.task_id``)."""
+    id_param: str = "id"
+    """poll and cancel: the path, query or body parameter that carries the id (a cancel without
+    one takes its poll's)."""
+    callback_field: str | None = None
+    """submit: the request field holding a callback URL (``notifyHook``, ``callback_url``)."""
+    status_field: str = "status"
+    """poll: dotted path of the task's state in the answer."""
+    states: tuple[str, ...] = ()
+    initial: tuple[str, ...] = ()
+    terminal: tuple[str, ...] = ()
+    success: str | None = None
+    """poll: the terminal state of a successful task (the other terminal states are failures)."""
+    transitions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """poll: the states each state may move to."""
+    progress_field: str | None = None
+    progress_format: ProgressFormat | None = None
+    """How progress is written; None reads numbers as percent."""
+    result_urls: tuple[str, ...] = ()
+    """poll: dotted paths ('*' walks arrays) of result URLs in a successful task."""
+    timeline: tuple[TimelineStep, ...] = ()
+    """poll: the mock's progression; success at once when the contract gives none."""
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        """The terminal states other than success, in the contract's order."""
+        return tuple(s for s in self.terminal if s != self.success)
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
     """One documented endpoint in one mode: the unit everything else iterates over."""
@@ -168,7 +223,7 @@ class Operation:
     match: tuple[Condition, ...] = ()
     priority: int = 0
     stream: StreamSpec | None = None
-    task: Mapping[str, JSON] | None = None
+    task: TaskSpec | None = None
     invariants: tuple[str, ...] = ()
     errata: tuple[Erratum, ...] = ()
 
@@ -186,6 +241,11 @@ class Operation:
         if self.stream.when == "always":
             return (*self.match, Condition("stream", "equals", True))
         return self.match
+
+    @property
+    def task_role(self) -> TaskRole | None:
+        """The role of the operation's task block (submit, poll, list, cancel), None without one."""
+        return self.task.role if self.task is not None else None
 
     @property
     def streams_always(self) -> bool:

@@ -20,15 +20,21 @@ from typing import Any
 import orjson
 
 from contracts.model import ContractSet, Example, Operation
+from contracts.paths import template
+from contracts.wire import sse
+from contracts.wire.auth import BEARER, SCHEMES
+from contracts.wire.sse import MEDIA_TYPE as EVENT_STREAM
 
 OPENAPI_VERSION = "3.1.0"
 BINARY = {"type": "string", "format": "binary"}
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
-    "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key>"},
-    "x-api-key": {"type": "apiKey", "in": "header", "name": "x-api-key"},
-    "mj-api-secret": {"type": "apiKey", "in": "header", "name": "mj-api-secret"},
-    "access-token": {"type": "apiKey", "in": "header", "name": "Access-Token"},
+    name: (
+        {"type": "http", "scheme": "bearer", "description": f"{s.header}: {s.prefix}<key>"}
+        if s is BEARER
+        else {"type": "apiKey", "in": "header", "name": s.header}
+    )
+    for name, s in SCHEMES.items()
 }
 
 
@@ -51,7 +57,7 @@ def _operation_id(method: str, path: str, ops: list[Operation]) -> str:
 
 def _parameters(ops: list[Operation], path: str) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
-    for name in re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", path):
+    for name in template(path).names:
         schema = next(
             (op.path_params[name] for op in ops if name in op.path_params), {"type": "string"}
         )
@@ -99,7 +105,7 @@ def _success(ops: list[Operation]) -> dict[str, dict[str, Any]]:
             media["schemas"].append(op.response.schema)
             media["examples"].update(_named(op, op.response.examples, lambda v: v))
         if op.stream is not None:
-            media = content.setdefault("text/event-stream", {"events": [], "examples": {}})
+            media = content.setdefault(EVENT_STREAM, {"events": [], "examples": {}})
             media["events"].append(
                 op.stream.event_schema or {"x-relaykit-named-events": dict(op.stream.events)}
             )
@@ -137,12 +143,12 @@ def _sse(op: Operation, events: list[Any]) -> str:
     frames = []
     for event in events:
         if op.stream.framing == "sse-named":
-            frames.append(f"event: {event['event']}\ndata: {orjson.dumps(event['data']).decode()}")
+            frames.append(sse.encode(orjson.dumps(event["data"]).decode(), event["event"]))
         else:
-            frames.append(f"data: {orjson.dumps(event).decode()}")
+            frames.append(sse.encode(orjson.dumps(event).decode()))
     if op.stream.terminator is not None:
-        frames.append(f"data: {op.stream.terminator}")
-    return "\n\n".join(frames) + "\n\n"
+        frames.append(sse.encode(op.stream.terminator))
+    return b"".join(frames).decode()
 
 
 def _modes(ops: list[Operation]) -> list[dict[str, Any]]:

@@ -1,14 +1,56 @@
-"""Path prefixes: the aliases relays put in front of documented paths, and user remaps.
+"""Documented paths: their ``{name}`` templates, the aliases relays put in front of them, and
+user remaps.
 
-A relay that mounts Suno at /suno/v1 instead of /suno/submit is common; a ``PrefixMap`` says so
-once (``/suno/submit=/suno/v1``) and both the mock (relay path -> contract path) and the suites
+A ``PathTemplate`` (``/mj/task/{id}/fetch``) is matched and filled here and nowhere else: by the
+mock's router, the suites' probes and run record, and the OpenAPI export. A relay that mounts
+Suno at /suno/v1 instead of /suno/submit is common; a ``PrefixMap`` says so once
+(``/suno/submit=/suno/v1``) and both the mock (relay path -> contract path) and the suites
 (contract path -> relay path) read it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+_PARAM = re.compile(r"\{([^}]+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class PathTemplate:
+    """A documented path whose ``{name}`` segments stand for one path segment each."""
+
+    text: str
+    names: tuple[str, ...]
+    """The parameters, in order."""
+    pattern: re.Pattern[str] | None
+    """The compiled matcher; None for a literal path (compared as is)."""
+
+    def match(self, path: str) -> dict[str, str] | None:
+        """The parameters' values when ``path`` fits the template, else None."""
+        if self.pattern is None:
+            return {} if path == self.text else None
+        found = self.pattern.match(path)
+        return dict(zip(self.names, found.groups(), strict=True)) if found else None
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        """The path with the parameters ``values`` has filled in (the others stay ``{name}``)."""
+        if self.pattern is None:
+            return self.text
+        return _PARAM.sub(lambda m: values.get(m.group(1), m.group(0)), self.text)
+
+
+@functools.cache
+def template(text: str) -> PathTemplate:
+    """The template of a documented path (compiled once per path)."""
+    parts = _PARAM.split(text)
+    names = tuple(parts[1::2])
+    if not names:
+        return PathTemplate(text, (), None)
+    regex = "".join(re.escape(p) if i % 2 == 0 else "([^/]+)" for i, p in enumerate(parts))
+    return PathTemplate(text, names, re.compile(f"^{regex}$"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,29 +12,13 @@ import fnmatch
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from contracts.dotted import get_values
 from contracts.model import Condition, Operation
-
-_MISSING = object()
-
-
-def field_values(body: Any, dotted: str) -> list[Any]:
-    """The values found at a dotted path; ``*`` walks every element of an array."""
-    current: list[Any] = [body]
-    for part in dotted.split("."):
-        nxt: list[Any] = []
-        for node in current:
-            if part == "*":
-                if isinstance(node, list):
-                    nxt.extend(node)
-            elif isinstance(node, dict) and part in node:
-                nxt.append(node[part])
-        current = nxt
-    return current
 
 
 def holds(cond: Condition, body: Any) -> bool:
-    """True when the request body satisfies one condition."""
-    values = field_values(body, cond.field)
+    """True when the request body satisfies one condition (``*`` in its field walks arrays)."""
+    values = get_values(body, cond.field, arrays_only=True)
     if cond.op == "present":
         return any(v is not None for v in values) == bool(cond.value)
     if cond.op == "equals":

@@ -1,8 +1,9 @@
 """The mock relay: one Starlette app that serves every loaded contract.
 
-A request goes: size limit -> route -> auth -> body parsing -> operation selection ->
-validation -> Prefer (example, error code, pacing) -> renderer -> JSON or paced SSE.
-Every failure along the way is answered in the provider's error envelope, never a 500.
+A request goes: route (mockserver/resolution.py, once per request) -> auth -> body parsing ->
+operation selection -> validation -> Prefer (example, error code, pacing) -> renderer -> JSON,
+or SSE frames paced by mockserver/streaming.py. Every failure along the way is answered in the
+provider's error envelope; a renderer bug too, as a 500 (``relaykit_mock_bug``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import logging
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 import orjson
@@ -24,9 +25,10 @@ from contracts.loader import default_contracts
 from contracts.model import ContractSet, Example, Operation
 from contracts.openapi import to_openapi
 from contracts.paths import PrefixMap
-from contracts.selection import rank, select
 from contracts.validation import Validators
-from mockserver.auth import is_authorised, presented_key
+from contracts.wire import sse
+from contracts.wire.auth import presented_key
+from mockserver.auth import is_authorised
 from mockserver.config import MockConfig
 from mockserver.errors import error_response
 from mockserver.files import FILES_PREFIX, render_file
@@ -40,7 +42,8 @@ from mockserver.render import (
     RenderError,
 )
 from mockserver.requests import BodyError, read_body, validation_view
-from mockserver.routing import Router, route_method
+from mockserver.resolution import Resolver
+from mockserver.streaming import Steady, event_frame, frames_out, shaper_of
 
 log = logging.getLogger("relaykit.mock")
 
@@ -55,10 +58,9 @@ class MockRelay:
     def __init__(self, contracts: ContractSet, config: MockConfig) -> None:
         self.contracts = contracts
         self.config = config
-        self.router = Router(contracts.operations, bare_paths=config.bare_paths)
+        self.resolver = Resolver(contracts, PrefixMap(config.path_map), config.bare_paths)
         self.validators = Validators(contracts.components)
         self.default_envelope = contracts.envelopes["openai"]
-        self.path_map = PrefixMap(config.path_map)
         self._jobs: set[asyncio.Task[None]] = set()
         self.state_dir = config.state_dir or tempfile.mkdtemp(prefix="relaykit-mock-")
 
@@ -71,10 +73,10 @@ class MockRelay:
             return _json(to_openapi(self.contracts))
         if path.startswith(FILES_PREFIX):
             return self._file(path[len(FILES_PREFIX) :])
-        match, alias = self.router.locate(path, self.path_map, self.contracts.prefix_aliases)
-        candidates = match.operations(route_method(request.method))
+        resolution = self.resolver.of(request.scope)
+        candidates = resolution.candidates
         if not candidates:
-            return self._no_route(request, match.allowed)
+            return self._no_route(request, resolution.match.allowed)
         envelope = self.contracts.envelopes[candidates[0].errors.envelope]
         schemes = tuple(dict.fromkeys(s for op in candidates for s in op.auth))
         key = presented_key(request.headers, schemes)
@@ -90,8 +92,9 @@ class MockRelay:
             return error_response(envelope, 400, str(exc), param="Prefer")
         except BodyError as exc:
             return error_response(envelope, exc.status, exc.message, param=exc.param)
-        op = select(candidates, body) or rank(candidates)[-1]
+        op = self.resolver.choose(resolution, body)
         headers = {"X-Relaykit-Operation": op.id, "X-Request-Id": secrets.token_hex(12)}
+        alias = resolution.alias
         if alias is not None:
             headers["X-Relaykit-Prefix"] = f"{alias.alias} ({alias.meaning})"
         view = validation_view(op, body)
@@ -116,7 +119,7 @@ class MockRelay:
             body=body,
             example=example,
             validators=self.validators,
-            path_params=match.params,
+            path_params=resolution.match.params,
             query=dict(request.query_params),
             base_url=str(request.base_url),
             scenario=prefs.task or "success",
@@ -129,7 +132,7 @@ class MockRelay:
             if wants_stream:
                 assert op.stream is not None
                 events = STREAM_RENDERERS[op.stream.render](ctx)
-                return self._stream(op, events, prefs, headers)
+                return self._stream(op, events, prefs, headers, request)
             payload = JSON_RENDERERS[op.response.render](ctx)
         except RenderError as exc:
             return error_response(
@@ -168,7 +171,7 @@ class MockRelay:
 
     def serves(self, op: Operation) -> bool:
         """True when a request to the operation's path and method reaches a renderer it has."""
-        if not self.router.find(op.path).operations(op.method):
+        if not self.resolver.router.find(op.path).operations(op.method):
             return False
         if op.stream is not None and op.stream.render not in STREAM_RENDERERS:
             return False
@@ -220,35 +223,24 @@ class MockRelay:
         return found
 
     def _stream(
-        self, op: Operation, events: list[Event], prefs: Preferences, headers: dict[str, str]
+        self,
+        op: Operation,
+        events: list[Event],
+        prefs: Preferences,
+        headers: dict[str, str],
+        request: Request,
     ) -> Response:
         assert op.stream is not None
         ttfe = self.config.ttfe if prefs.ttfe is None else prefs.ttfe
         interval = self.config.interval if prefs.interval is None else prefs.interval
-        frames = [encode_event(e) for e in events[: self.config.max_events]]
+        frames = [event_frame(e) for e in events[: self.config.max_events]]
         if op.stream.terminator is not None:
-            frames.append(b"data: " + op.stream.terminator.encode() + b"\n\n")
+            frames.append(sse.encode(op.stream.terminator))
         return StreamingResponse(
-            _paced(frames, ttfe, interval),
-            media_type="text/event-stream",
+            frames_out(frames, Steady(ttfe, interval), shaper_of(request.scope)),
+            media_type=sse.MEDIA_TYPE,
             headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-
-
-def encode_event(event: Event) -> bytes:
-    """One SSE frame: ``event:`` line when named, one ``data:`` line, blank line."""
-    data = event.data if isinstance(event.data, str) else orjson.dumps(event.data).decode()
-    head = f"event: {event.name}\n" if event.name else ""
-    return f"{head}data: {data}\n\n".encode()
-
-
-async def _paced(frames: list[bytes], ttfe: float, interval: float) -> AsyncIterator[bytes]:
-    if ttfe > 0:
-        await asyncio.sleep(ttfe)
-    for i, frame in enumerate(frames):
-        if i and interval > 0:
-            await asyncio.sleep(interval)
-        yield frame
 
 
 def _field(body: Any, name: str) -> Any:

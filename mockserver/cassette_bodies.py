@@ -20,6 +20,8 @@ from typing import Any
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartParser
 
+from contracts.wire.mediatype import MULTIPART_FORM, is_json, is_text, media_type
+
 Body = dict[str, Any]
 MAX_REQUEST_BYTES = 1024 * 1024
 """Binary request bodies larger than this are kept as a size and hash, not base64."""
@@ -30,21 +32,6 @@ _STYLES: dict[str, dict[str, Any]] = {
     "spaced-ascii": {"separators": (", ", ": "), "ensure_ascii": True},
     "indent2": {"indent": 2, "ensure_ascii": False},
 }
-
-
-def is_json_type(content_type: str) -> bool:
-    """True for application/json and the +json types."""
-    kind = content_type.split(";")[0].strip().lower()
-    return kind == "application/json" or kind.endswith("+json")
-
-
-def _is_text_type(content_type: str) -> bool:
-    kind = content_type.split(";")[0].strip().lower()
-    return kind.startswith("text/") or kind in (
-        "application/x-www-form-urlencoded",
-        "application/xml",
-        "application/javascript",
-    )
 
 
 def _json_style(data: Any, content: bytes) -> str | None:
@@ -60,7 +47,7 @@ def encode_body(content_type: str, content: bytes, limit: int | None = None) -> 
     """A body as a cassette keeps it; binary over ``limit`` bytes becomes a size and a hash."""
     if not content:
         return {}
-    if is_json_type(content_type) or not content_type:
+    if is_json(content_type) or not content_type:
         try:
             data = json.loads(content)
         except ValueError:
@@ -73,7 +60,7 @@ def encode_body(content_type: str, content: bytes, limit: int | None = None) -> 
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         text = None
-    if text is not None and (_is_text_type(content_type) or is_json_type(content_type)):
+    if text is not None and (is_text(content_type) or is_json(content_type)):
         return {"text": text}
     if limit is not None and len(content) > limit:
         return {"size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
@@ -119,7 +106,7 @@ def body_view(body: Body) -> Any:
 
 async def encode_request_body(content_type: str, content: bytes) -> Body:
     """A request body as cassettes keep and match it (multipart parsed into its fields)."""
-    if content and content_type.split(";")[0].strip().lower() == "multipart/form-data":
+    if content and media_type(content_type) == MULTIPART_FORM:
         fields = await parse_form(content_type, content)
         if fields is not None:
             return {"form": fields}

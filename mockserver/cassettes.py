@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode
 
+from contracts.wire import sse
+from contracts.wire.mediatype import media_type
 from mockserver.cassette_bodies import Body, body_view, decode_body
 
 FORMAT = 1
@@ -91,10 +93,7 @@ class RecordedEvent:
         """The event's bytes on the wire."""
         if self.raw is not None:
             return self.raw.encode()
-        head = f"event: {self.event}\n" if self.event else ""
-        head += f"id: {self.id}\n" if self.id is not None else ""
-        lines = "".join(f"data: {line}\n" for line in self.data.split("\n"))
-        return f"{head}{lines}\n".encode()
+        return sse.encode(self.data, self.event, self.id)
 
 
 @dataclass(slots=True)
@@ -123,8 +122,7 @@ class RecordedResponse:
     @property
     def content_type(self) -> str:
         """The media type without parameters, lower-cased."""
-        value = next((v for k, v in self.headers if k.lower() == "content-type"), "")
-        return value.split(";")[0].strip().lower()
+        return media_type(next((v for k, v in self.headers if k.lower() == "content-type"), ""))
 
     def content(self) -> bytes:
         """The whole body as it was sent (a stream's events joined)."""

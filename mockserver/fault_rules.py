@@ -1,5 +1,5 @@
-"""Which fault a request gets: the ``Prefer: fault=...`` header, the YAML rules file, their
-checks, and the operation a request means (rules may match by operation id).
+"""Which fault a request gets: the ``Prefer: fault=...`` header, the YAML rules file and their
+checks (rules may match by operation id: mockserver/resolution.py resolves it).
 
 Both speak the same parameter names (mockserver/faults.py documents them). A rules file is
 validated with a JSON schema and refused with the file and the field at fault; a bad header
@@ -8,7 +8,6 @@ parameter becomes a 400 naming it.
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import random
 from collections.abc import Callable, Iterable, Mapping
@@ -18,18 +17,10 @@ from typing import Any
 
 import jsonschema
 import yaml
-from starlette.requests import Request
-from starlette.types import Receive, Scope
 
-from contracts.model import ContractSet, Envelope, Operation
-from contracts.paths import PrefixMap
-from contracts.selection import rank, select
-from mockserver.bodies import read_all, replaying
-from mockserver.config import MockConfig
-from mockserver.errors import MockError
+from contracts.model import ContractSet
 from mockserver.prefer import prefer_values
-from mockserver.requests import read_body
-from mockserver.routing import Router, route_method
+from mockserver.resolution import Resolution
 
 ERROR_KINDS = ("429", "500", "502", "503", "524")
 KINDS = ("latency", "pace", *ERROR_KINDS, "cut", "malformed", "empty", "reset", "drip", "none")
@@ -332,47 +323,3 @@ def load_fault_rules(path: Path, contracts: ContractSet | None = None) -> FaultR
     if contracts is not None:
         rules.check_operations(op.id for op in contracts.operations)
     return rules
-
-
-@dataclass(slots=True)
-class Resolution:
-    """The operations a request's method and path reach, and the one it means (when known)."""
-
-    candidates: list[Operation]
-    operation: Operation | None = None
-
-
-class OperationResolver:
-    """Resolves a request to an operation as the app does: relay prefix, alias, method, body."""
-
-    def __init__(self, contracts: ContractSet, config: MockConfig) -> None:
-        self.contracts = contracts
-        self.router = Router(contracts.operations, bare_paths=config.bare_paths)
-        self.path_map = PrefixMap(config.path_map)
-        self.max_body_bytes = config.max_body_bytes
-
-    def candidates(self, scope: Scope) -> Resolution:
-        """The operations at this method and path; the operation too when only one is there."""
-        aliases = self.contracts.prefix_aliases
-        match, _ = self.router.locate(scope["path"], self.path_map, aliases)
-        ops = match.operations(route_method(scope["method"]))
-        return Resolution(ops, ops[0] if len(ops) == 1 else None)
-
-    async def select(self, scope: Scope, receive: Receive, resolution: Resolution) -> Receive:
-        """Read the body once to pick the operation; returns a ``receive`` that replays it."""
-        raw = await read_all(receive)
-        body: Any = None
-        if len(raw) <= self.max_body_bytes:  # larger: the app answers 413 anyway
-            content_type = resolution.candidates[0].request.content_type
-            with contextlib.suppress(MockError):
-                request = Request(scope, replaying(raw))
-                body, _ = await read_body(request, content_type, len(raw) + 1)
-        resolution.operation = (
-            select(resolution.candidates, body) or rank(resolution.candidates)[-1]
-        )
-        return replaying(raw, receive)
-
-    def envelope(self, resolution: Resolution) -> Envelope:
-        """The error envelope of the request's operations; OpenAI's where there are none."""
-        ops = resolution.candidates
-        return self.contracts.envelopes[ops[0].errors.envelope if ops else "openai"]

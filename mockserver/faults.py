@@ -29,6 +29,11 @@ envelope naming it. Per server, ``relaykit serve --faults rules.yaml``::
 Every injected response carries ``X-Relaykit-Fault`` (e.g. ``latency=213ms; header``) and the
 middleware keeps what it did in ``applied``. Non-stream responses: ``cut`` sends half the body,
 ``malformed`` replaces its second half with spaces; pacing applies to SSE only.
+
+A stream is faulted frame by frame where it is produced: the middleware installs a
+``FrameShaper`` in the request's scope state (mockserver/streaming.py), and the app (or replay)
+hands it each frame and takes its pacing instead of its own. The request's operation is
+resolved once (mockserver/resolution.py) and found again by the app in the same scope.
 """
 
 from __future__ import annotations
@@ -36,7 +41,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import re
 import socket
 import struct
 from collections import deque
@@ -46,6 +50,9 @@ from typing import Any, cast
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.model import ContractSet
+from contracts.paths import PrefixMap
+from contracts.wire import sse
+from contracts.wire.mediatype import is_event_stream
 from mockserver.config import MockConfig
 from mockserver.errors import error_response
 from mockserver.fault_rules import (
@@ -54,11 +61,11 @@ from mockserver.fault_rules import (
     FaultRules,
     FaultRulesError,
     FaultSpec,
-    OperationResolver,
-    Resolution,
     load_fault_rules,
     parse_fault_header,
 )
+from mockserver.resolution import Resolution, Resolver
+from mockserver.streaming import Pacing, install_shaper
 
 __all__ = [
     "AppliedFault",
@@ -70,8 +77,8 @@ __all__ = [
 ]
 
 FAULT_HEADER = b"x-relaykit-fault"
-_FRAME_END = re.compile(rb"\r?\n\r?\n")
-_MALFORMED = b'data: {"relaykit": "malformed event", "choices": [\n\n'
+MALFORMED_DATA = '{"relaykit": "malformed event", "choices": ['
+"""What ``fault=malformed`` puts in place of an event's data: JSON cut short."""
 _FALLBACK_MESSAGES = {524: "A timeout occurred: the origin did not answer in time (524)."}
 
 
@@ -110,7 +117,9 @@ class FaultMiddleware:
         self.rules = rules
         if rules is not None:
             rules.check_operations(op.id for op in contracts.operations)
-        self.resolver = OperationResolver(contracts, config or MockConfig())
+        config = config or MockConfig()
+        self.resolver = Resolver(contracts, PrefixMap(config.path_map), config.bare_paths)
+        self.max_body_bytes = config.max_body_bytes
         # jitter has its own stream so that it never shifts the rules' probability draws
         self.rng = random.Random(None if rules is None or rules.seed is None else rules.seed + 1)
         self.applied: deque[AppliedFault] = deque(maxlen=1000)
@@ -124,7 +133,7 @@ class FaultMiddleware:
         try:
             spec = parse_fault_header(header)
         except FaultHeaderError as exc:
-            envelope = self.resolver.envelope(self.resolver.candidates(scope))
+            envelope = self.resolver.envelope(self.resolver.of(scope))
             response = error_response(envelope, 400, str(exc), param="Prefer")
             await response(scope, receive, send)
             return
@@ -137,16 +146,18 @@ class FaultMiddleware:
             if self.rules is None:
                 await self.app(scope, receive, send)
                 return
-            resolved = self.resolver.candidates(scope)
+            resolved = self.resolver.of(scope)
             if self.rules.wants_body(resolved):
-                receive = await self.resolver.select(scope, receive, resolved)
+                receive = await self.resolver.choose_by_body(
+                    scope, receive, resolved, self.max_body_bytes
+                )
             op = resolved.operation
             rule = self.rules.pick(scope["method"], scope["path"], lambda: op.id if op else None)
             if rule is None:
                 await self.app(scope, receive, send)
                 return
             spec, source = rule.spec, rule.label
-        resolved = resolved or self.resolver.candidates(scope)
+        resolved = resolved or self.resolver.of(scope)
         await self._apply(spec, source, resolved, scope, receive, send)
 
     def _delay(self, ms: float, jitter_ms: float) -> float:
@@ -185,10 +196,12 @@ class FaultMiddleware:
                 response = self._error(spec, resolved, label)
             await response(scope, receive, send)
             return
-        shaper = _Shaper(self, spec, record, send, label)
-        inner = _without_pacing(scope, spec) if spec.paces else scope
+        frames = _Frames(self, spec, record) if spec.paces or spec.kind in _FRAMED else None
+        if frames is not None:
+            install_shaper(scope, frames)
+        shaper = _Shaper(spec, record, send, label, frames)
         try:
-            await self.app(inner, receive, shaper.send)
+            await self.app(scope, receive, shaper.send)
         except BaseException as exc:
             if not _only_stops(exc):
                 raise
@@ -208,19 +221,78 @@ class FaultMiddleware:
         return error_response(envelope, status, message, headers=headers)
 
 
+_FRAMED = ("cut", "malformed")
+"""Faults that act on a stream's frames (pacing does too)."""
+
+
+class _Frames:
+    """The fault as a stream's frames meet it where they are produced (mockserver/streaming.py):
+    counts them, breaks one, ends the stream after N, and paces them when the fault paces."""
+
+    def __init__(self, owner: FaultMiddleware, spec: FaultSpec, record: AppliedFault) -> None:
+        self.owner = owner
+        self.spec = spec
+        self.record = record
+        self.engaged = False
+        """True once a producer handed its frames over."""
+        self.cut = False
+        """True when the stream must end unfinished."""
+
+    def pacing(self, own: Pacing) -> Pacing:
+        self.engaged = True
+        return _FaultPacing(self, own) if self.spec.paces else own
+
+    def shape(self, frame: bytes) -> bytes | None:
+        spec, record = self.spec, self.record
+        if spec.kind == "cut" and record.events >= spec.after:
+            self.cut = True
+            return None
+        record.events += 1
+        if spec.kind == "malformed" and record.events == spec.at:
+            return _break(frame)
+        return frame
+
+    def finished(self) -> None:
+        if self.spec.kind == "cut":  # fewer events than `after`: end without finishing
+            self.cut = True
+
+
+class _FaultPacing:
+    """The fault's ttfe and (jittered) interval where it gives them; the producer's otherwise."""
+
+    def __init__(self, frames: _Frames, own: Pacing) -> None:
+        self.frames = frames
+        self.own = own
+
+    def before(self, index: int, started: float) -> float:
+        spec, record = self.frames.spec, self.frames.record
+        if index == 0:
+            return self.own.before(0, started) if record.ttfe is None else record.ttfe
+        if spec.interval_ms is None:
+            return self.own.before(index, started)
+        delay = self.frames.owner._delay(spec.interval_ms, spec.jitter_ms)
+        record.gaps.append(delay)
+        return delay
+
+
 class _Shaper:
-    """The app's ``send`` as the fault sees it: delays, cuts, breaks or drips the body."""
+    """The app's ``send`` as the fault sees it: delays the start, cuts, breaks or drips a body;
+    a stream's frames were already shaped where they were produced (``_Frames``)."""
 
     def __init__(
-        self, owner: FaultMiddleware, spec: FaultSpec, record: AppliedFault, send: Send, label: str
+        self,
+        spec: FaultSpec,
+        record: AppliedFault,
+        send: Send,
+        label: str,
+        frames: _Frames | None,
     ) -> None:
-        self.owner = owner
         self.spec = spec
         self.record = record
         self.downstream = send
         self.label = label
-        self.framed = False
-        self.buffer = b""
+        self.frames = frames
+        self.stream = False
         self.cut = False
         self.sent_any = False
 
@@ -233,8 +305,8 @@ class _Shaper:
             return
         body: bytes = message.get("body", b"")
         more: bool = message.get("more_body", False)
-        if self.framed:
-            await self._framed(body, more)
+        if self.stream:
+            await self._stream_body(body, more)
         elif self.spec.kind == "cut":
             await self._out(body[: len(body) // 2], True)
             self.cut = True
@@ -250,9 +322,9 @@ class _Shaper:
         await asyncio.sleep(self.record.latency)
         headers = [(k, v) for k, v in message.get("headers", [])]
         content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-        sse = content_type.startswith(b"text/event-stream")
-        self.framed = sse and (self.spec.paces or self.spec.kind in ("cut", "malformed"))
-        if self.spec.paces and not sse:
+        sse_answer = is_event_stream(content_type)
+        self.stream = sse_answer and self.frames is not None
+        if self.spec.paces and not sse_answer:
             self.record.outcome = "not a stream: pacing not applied"
         headers.append((FAULT_HEADER, self.label.encode("latin-1")))
         if self.spec.kind == "empty":
@@ -265,38 +337,18 @@ class _Shaper:
             raise _Stop
         await self.downstream({**message, "headers": headers})
 
-    async def _framed(self, body: bytes, more: bool) -> None:
-        self.buffer += body
-        while (m := _FRAME_END.search(self.buffer)) is not None:
-            frame, self.buffer = self.buffer[: m.end()], self.buffer[m.end() :]
-            await self._frame(frame)
+    async def _stream_body(self, body: bytes, more: bool) -> None:
+        frames = self.frames
+        assert frames is not None
         if not more:
-            if self.buffer:
-                await self._frame(self.buffer)
-                self.buffer = b""
-            if self.spec.kind == "cut":  # fewer events than `after`: end without finishing
+            if not frames.engaged:
+                self.record.outcome = "the stream was not produced by relaykit: frames untouched"
+            elif frames.cut:
                 self.cut = True
+                if body:
+                    await self._out(body, True)
                 raise _Stop
-            await self.downstream({"type": "http.response.body", "body": b"", "more_body": False})
-
-    async def _frame(self, frame: bytes) -> None:
-        spec, record = self.spec, self.record
-        if spec.kind == "cut" and record.events >= spec.after:
-            self.cut = True
-            raise _Stop
-        record.events += 1
-        if spec.kind == "malformed" and record.events == spec.at:
-            frame = _break(frame)
-        if record.events == 1:
-            delay = record.ttfe or 0.0
-        elif spec.interval_ms is not None:
-            delay = self.owner._delay(spec.interval_ms, spec.jitter_ms)
-            record.gaps.append(delay)
-        else:
-            delay = 0.0
-        if delay:
-            await asyncio.sleep(delay)
-        await self._out(frame, True)
+        await self._out(body, more)
 
     async def _out(self, body: bytes, more: bool) -> None:
         if self.spec.kind != "drip" or not body:
@@ -328,27 +380,14 @@ def _describe(spec: FaultSpec, record: AppliedFault, source: str) -> str:
 
 
 def _break(frame: bytes) -> bytes:
-    """The frame with its ``data:`` lines replaced by one line of invalid JSON."""
-    kept = [line for line in frame.splitlines() if line and not line.startswith(b"data:")]
-    return b"".join(line + b"\n" for line in kept) + _MALFORMED
+    """The frame with its data replaced by invalid JSON (its name and id kept)."""
+    event = sse.parse_event(frame.decode("utf-8", errors="replace"))
+    return sse.encode(MALFORMED_DATA, event.event, event.id)
 
 
 def _prefer(scope: Scope) -> str | None:
     values = [v.decode("latin-1") for k, v in scope["headers"] if k == b"prefer"]
     return ", ".join(values) if values else None
-
-
-def _without_pacing(scope: Scope, spec: FaultSpec) -> Scope:
-    """The scope with the app's own pacing switched off where the injector paces instead."""
-    extra = []
-    if spec.ttfe_ms is not None:
-        extra.append("ttfe-ms=0")
-    if spec.interval_ms is not None:
-        extra.append("interval-ms=0")
-    prefer = ", ".join(filter(None, [_prefer(scope), *extra]))  # the last value wins
-    headers = [(k, v) for k, v in scope["headers"] if k != b"prefer"]
-    headers.append((b"prefer", prefer.encode("latin-1")))
-    return {**scope, "headers": headers}
 
 
 def _only_stops(exc: BaseException) -> bool:

@@ -2,15 +2,15 @@
 
 A request that matches cassettes (mockserver/cassettes.py states the rule) gets the recorded
 status, headers and body bytes back; a stream gets the same events in the same order, with
-their recorded gaps when ``timing`` is on. When several cassettes match one request they are
-answered in recorded order, then the last one again and again. Each worker process keeps its
-own place in that order.
+their recorded gaps when ``timing`` is on (the frames go out through mockserver/streaming.py,
+where a fault in front may shape them as it does the app's). When several cassettes match one
+request they are answered in recorded order, then the last one again and again. Each worker
+process keeps its own place in that order.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mockserver.bodies import read_all, replaying
 from mockserver.cassette_bodies import Body, encode_request_body
 from mockserver.cassettes import NOT_FORWARDED, Cassette, Pairs, load_cassettes
+from mockserver.streaming import AtTimes, Steady, frames_out, shaper_of
 
 REPLAY_HEADER = "x-relaykit-replay"
 """Names the cassette that answered."""
@@ -59,9 +60,9 @@ class ReplayApp:
         if found is None:
             await self.fallback(scope, replaying(raw, receive), send)
             return
-        await self._answer(found, send)
+        await self._answer(found, scope, send)
 
-    async def _answer(self, cassette: Cassette, send: Send) -> None:
+    async def _answer(self, cassette: Cassette, scope: Scope, send: Send) -> None:
         resp = cassette.response
         headers = [
             (k.lower().encode("latin-1"), v.encode("latin-1"))
@@ -76,11 +77,10 @@ class ReplayApp:
             await send({"type": "http.response.body", "body": content})
             return
         await send({"type": "http.response.start", "status": resp.status, "headers": headers})
-        started = time.monotonic()
-        for event in resp.events:
-            if self.timing:
-                wait = event.at - (time.monotonic() - started)
-                if wait > 0:
-                    await self.sleep(wait)
-            await send({"type": "http.response.body", "body": event.encode(), "more_body": True})
-        await send({"type": "http.response.body", "body": resp.tail.encode()})
+        frames = [e.encode() for e in resp.events]
+        if resp.tail:
+            frames.append(resp.tail.encode())
+        pacing = AtTimes([e.at for e in resp.events]) if self.timing else Steady()
+        async for frame in frames_out(frames, pacing, shaper_of(scope), self.sleep):
+            await send({"type": "http.response.body", "body": frame, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})

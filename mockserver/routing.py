@@ -1,27 +1,24 @@
 """Map a method and path to the operations that live there.
 
-Literal paths are looked up in a dict; templated ones (``/mj/task/{id}/fetch``) are tried as
-regexes, fewest parameters first, so ``/mj/task/list`` beats ``/mj/task/{id}``.
+Literal paths are looked up in a dict; templated ones (``/mj/task/{id}/fetch``,
+``contracts.paths.PathTemplate``) are tried fewest parameters first, so ``/mj/task/list`` beats
+``/mj/task/{id}``. mockserver/resolution.py builds on this to resolve a request once.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from contracts.model import Operation
-from contracts.paths import PrefixAlias, PrefixMap, unalias
-
-_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+from contracts.paths import PathTemplate, PrefixAlias, PrefixMap, template, unalias
 
 
 @dataclass(slots=True)
 class Route:
     """One path template and its operations per method."""
 
-    template: str
-    pattern: re.Pattern[str] | None
+    template: PathTemplate
     by_method: dict[str, list[Operation]] = field(default_factory=dict)
 
 
@@ -42,14 +39,6 @@ class Match:
         return sorted(self.route.by_method) if self.route else []
 
 
-def _compile(template: str) -> re.Pattern[str] | None:
-    if "{" not in template:
-        return None
-    parts = _PARAM.split(template)
-    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts))
-    return re.compile(f"^{regex}$")
-
-
 def served_paths(op: Operation, bare: bool) -> list[str]:
     """The paths an operation answers: its own, plus the bare form of a /v1 path."""
     paths = [op.path]
@@ -66,12 +55,12 @@ class Router:
         templated: dict[str, Route] = {}
         for op in operations:
             for path in served_paths(op, bare_paths):
-                pattern = _compile(path)
-                table = self._literal if pattern is None else templated
-                route = table.setdefault(path, Route(path, pattern))
+                shape = template(path)
+                table = self._literal if shape.pattern is None else templated
+                route = table.setdefault(path, Route(shape))
                 route.by_method.setdefault(op.method, []).append(op)
         self._templated = sorted(
-            templated.values(), key=lambda r: (r.template.count("{"), -len(r.template))
+            templated.values(), key=lambda r: (len(r.template.names), -len(r.template.text))
         )
 
     def find(self, path: str) -> Match:
@@ -82,10 +71,9 @@ class Router:
         if route is not None:
             return Match(route, {})
         for route in self._templated:
-            assert route.pattern is not None
-            m = route.pattern.match(path)
-            if m:
-                return Match(route, m.groupdict())
+            params = route.template.match(path)
+            if params is not None:
+                return Match(route, params)
         return Match(None, {})
 
     def locate(

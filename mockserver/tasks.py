@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
+
+from contracts.model import TaskSpec, TimelineStep
 
 SCENARIOS = ("success", "failure", "banned")
 """``Prefer: task=<scenario>``: end in success, end in the provider's failure, or a banned prompt
@@ -103,28 +105,23 @@ def is_current(task: TaskId, now_ms: int) -> bool:
     return now_ms - MAX_AGE_MS <= task.submitted_ms <= now_ms + FUTURE_SLACK_MS
 
 
-def failure_state(task: Mapping[str, Any], documented: Collection[str] = ()) -> str | None:
+def failure_state(task: TaskSpec, documented: Collection[str] = ()) -> str | None:
     """The state a failed task ends in: the first terminal state that is not the success,
     preferring one the poll's examples document (Flux: Content Moderated rather than Error)."""
-    failures = [s for s in task.get("terminal", []) if s != task["success"]]
+    failures = task.failures
     return next((s for s in failures if s in documented), failures[0] if failures else None)
 
 
-def cancel_state(task: Mapping[str, Any], documented: Collection[str] = ()) -> str | None:
+def cancel_state(task: TaskSpec, documented: Collection[str] = ()) -> str | None:
     """The state a cancelled task shows: the last terminal state besides success and failure
     (Midjourney's CANCEL), else the failure state."""
     failed = failure_state(task, documented)
-    others = [s for s in task.get("terminal", []) if s not in (task["success"], failed)]
+    others = [s for s in task.failures if s != failed]
     return others[-1] if others else failed
 
 
-def timeline(task: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The task's timeline; a task without one is successful at once."""
-    return list(task.get("timeline") or [{"after": 0, "state": task["success"]}])
-
-
 def state_at(
-    task: Mapping[str, Any], elapsed: float, scenario: str, documented: Collection[str] = ()
+    task: TaskSpec, elapsed: float, scenario: str, documented: Collection[str] = ()
 ) -> Step:
     """The timeline step in force ``elapsed`` seconds after submit.
 
@@ -132,31 +129,33 @@ def state_at(
     second step on (the provider refuses the prompt once it looks at it). A contract without a
     failure state keeps the success state and marks the step ``failed``.
     """
-    steps = timeline(task)
+    steps = task.timeline
     index = 0
     for i, entry in enumerate(steps):
-        if entry["after"] <= elapsed:
+        if entry.after <= elapsed:
             index = i
     entry = steps[index]
-    failing = (scenario == "failure" and entry["state"] == task["success"]) or (
+    failing = (scenario == "failure" and entry.state == task.success) or (
         scenario == "banned" and index > 0
     )
     if not failing:
-        return Step(float(entry["after"]), str(entry["state"]), entry.get("progress", _MISSING))
+        return Step(entry.after, entry.state, _progress(entry))
     failed = failure_state(task, documented)
     if failed is None:
-        return Step(float(entry["after"]), str(task["success"]), failed=True)
-    return Step(float(entry["after"]), failed, failed=True)
+        return Step(entry.after, str(task.success), failed=True)
+    return Step(entry.after, failed, failed=True)
 
 
-def changes(
-    task: Mapping[str, Any], scenario: str, documented: Collection[str] = ()
-) -> list[float]:
+def _progress(entry: TimelineStep) -> Any:
+    return entry.progress if entry.has_progress else _MISSING
+
+
+def changes(task: TaskSpec, scenario: str, documented: Collection[str] = ()) -> list[float]:
     """The times (seconds after submit, at speed 1) at which the state changes, first included."""
     times: list[float] = []
     last: tuple[str, bool] | None = None
-    for entry in timeline(task):
-        step = state_at(task, float(entry["after"]), scenario, documented)
+    for entry in task.timeline:
+        step = state_at(task, entry.after, scenario, documented)
         if (step.state, step.failed) != last:
             times.append(step.after)
             last = (step.state, step.failed)

@@ -1,15 +1,13 @@
 """Pass a request through to an upstream relay and its answer back as it arrives.
 
 The recorder and the validating proxy share this: read the client's request, send it upstream
-without hop-by-hop headers, and relay the answer chunk by chunk (a stream is never buffered),
-splitting server-sent events into blocks as they complete so both can note when each came.
+without hop-by-hop headers, and relay the answer chunk by chunk (a stream is never buffered);
+both note when each server-sent event came with ``contracts.wire.sse.SseParser``.
 """
 
 from __future__ import annotations
 
-import codecs
 import json
-import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -17,14 +15,13 @@ from urllib.parse import parse_qsl
 import httpx
 from starlette.types import Receive, Scope, Send
 
+from contracts.wire import auth
 from mockserver.bodies import read_all
 from mockserver.cassettes import HOP_BY_HOP, NOT_FORWARDED, Pairs
-from suites.redact import SECRET_HEADERS, SECRET_QUERY
 
 REQUEST_DROPPED = HOP_BY_HOP | {"host", "content-length", "accept-encoding"}
 """Request headers not passed on: httpx sets the host and length, and asks for no compression
 so the bytes relayed are the bytes the upstream wrote."""
-_BLANK_LINE = re.compile(r"\r\n\r\n|\n\n|\r\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,73 +57,6 @@ class Incoming:
     def header(self, name: str) -> str:
         """A header's value ('' when absent)."""
         return next((v for k, v in self.headers if k.lower() == name), "")
-
-
-@dataclass(frozen=True, slots=True)
-class SseBlock:
-    """One complete event block: its exact text and what it means."""
-
-    raw: str
-    event: str
-    data: str
-    id: str | None
-    dispatched: bool
-    """False for a block that is no event (a comment such as a keep-alive ``: ping``)."""
-
-
-def parse_block(raw: str) -> SseBlock:
-    """An event block read with the WHATWG field rules.
-
-    Written out rather than taken from httpx-sse: its decoder is private and its events name an
-    unnamed event ``message``, where a cassette must know whether a name was written.
-    """
-    event, data, ident = "", [], None
-    seen = False
-    for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if not line or line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "event":
-            event, seen = value, True
-        elif name == "data":
-            data.append(value)
-            seen = True
-        elif name == "id" and "\0" not in value:
-            ident, seen = value, True
-        elif name == "retry":
-            seen = True
-    return SseBlock(raw, event, "\n".join(data), ident, seen)
-
-
-class SseSplitter:
-    """Cuts a byte stream into event blocks as each one completes."""
-
-    def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer = ""
-
-    def feed(self, chunk: bytes) -> list[SseBlock]:
-        """The blocks this chunk completes."""
-        self._buffer += self._decoder.decode(chunk)
-        blocks: list[SseBlock] = []
-        while True:
-            found = _BLANK_LINE.search(self._buffer)
-            if found is None:
-                return blocks
-            raw, self._buffer = self._buffer[: found.end()], self._buffer[found.end() :]
-            blocks.append(parse_block(raw))
-
-    def tail(self) -> str:
-        """What is left after the last complete block (a cut stream's partial event)."""
-        rest = self._buffer + self._decoder.decode(b"", final=True)
-        self._buffer = ""
-        return rest
-
-
-def is_event_stream(content_type: str) -> bool:
-    """True for text/event-stream (parameters ignored)."""
-    return content_type.split(";")[0].strip().lower() == "text/event-stream"
 
 
 def forwarded_headers(headers: Iterable[tuple[str, str]]) -> Pairs:
@@ -191,15 +121,7 @@ async def bad_gateway(send: Send, detail: str) -> None:
 
 def presented_secrets(incoming: Incoming) -> list[str]:
     """The keys a request presents (secret headers, bearer tokens, secret query values)."""
-    found = []
-    for name, value in incoming.headers:
-        if name.lower() in SECRET_HEADERS:
-            found.append(value)
-            scheme, _, token = value.partition(" ")
-            if token and scheme.lower() == "bearer":
-                found.append(token.strip())
-    found += [v for k, v in incoming.query if k.lower() in SECRET_QUERY]
-    return found
+    return auth.presented_secrets(incoming.headers, incoming.query)
 
 
 async def run_lifespan(

@@ -33,17 +33,16 @@ from starlette.types import Receive, Scope, Send
 
 from contracts.model import ContractSet, Operation
 from contracts.paths import PrefixMap
-from contracts.selection import rank, select
+from contracts.wire.mediatype import JSON, MULTIPART_FORM, is_event_stream, media_type
+from contracts.wire.sse import SseParser
 from mockserver.cassette_bodies import parse_form
 from mockserver.requests import validation_view
-from mockserver.routing import Router, route_method
+from mockserver.resolution import Resolver
 from relaykit.forwarding import (
     Forwarder,
     Incoming,
-    SseSplitter,
     bad_gateway,
     forwarded_headers,
-    is_event_stream,
     presented_secrets,
     run_lifespan,
     send_body,
@@ -92,8 +91,7 @@ class ProxyApp:
         self.max_body_bytes = max_body_bytes
         self.contracts = contracts
         self.judge = LiveJudge(contracts)
-        self.router = Router(contracts.operations)
-        self.path_map = path_map or PrefixMap()
+        self.resolver = Resolver(contracts, path_map)
         self.report_dir, self.name, self.every = report_dir, name, every
         self.run_dir: Path | None = None
         self.findings: list[Finding] = []
@@ -155,14 +153,14 @@ class ProxyApp:
         )
 
     async def resolve(self, incoming: Incoming) -> Resolved | None:
-        """The operation a request means (None for a path no contract has)."""
-        aliases = self.contracts.prefix_aliases
-        match, _ = self.router.locate(incoming.path, self.path_map, aliases)
-        candidates = match.operations(route_method(incoming.method))
-        if not candidates:
+        """The operation a request means (None for a path no contract has), resolved as the mock
+        resolves it (mockserver/resolution.py)."""
+        resolution = self.resolver.resolve(incoming.method, incoming.path)
+        if not resolution.candidates:
             return None
-        body, parsed = await _parse_body(incoming, candidates[0].request.content_type)
-        op = select(candidates, body) or rank(candidates)[-1]
+        content_type = resolution.candidates[0].request.content_type
+        body, parsed = await _parse_body(incoming, content_type)
+        op = self.resolver.choose(resolution, body)
         return Resolved(op, body, validation_view(op, body) if parsed else None, parsed)
 
     async def _exchange(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -193,7 +191,7 @@ class ProxyApp:
                 self._keep(resolved, [*asked, failed], source, incoming, redactor, None, None, 0)
             return
         headers = forwarded_headers(answer.headers.multi_items())
-        content_type = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+        content_type = media_type(answer.headers.get("content-type"))
         if is_event_stream(content_type):
             await start_response(send, answer.status_code, _flagged(headers, violations(asked)))
             stream = await _pass_stream(answer, send, sent_at)
@@ -267,10 +265,10 @@ async def _parse_body(incoming: Incoming, content_type: str) -> tuple[Any, bool]
     """(body, parsed): a JSON object or a form as a dict; parsed False when it cannot be read."""
     if content_type == "none" or incoming.method in ("GET", "HEAD", "DELETE"):
         return None, True
-    if content_type == "multipart/form-data":
+    if content_type == MULTIPART_FORM:
         form = await parse_form(incoming.header("content-type"), incoming.body)
         return form, form is not None
-    if content_type != "application/json":
+    if content_type != JSON:
         return None, True
     try:
         body = bounded.loads(incoming.body)
@@ -284,16 +282,16 @@ async def _pass_stream(answer: httpx.Response, send: Send, sent_at: float) -> St
     stream caps: past them it is passed on, not noted)."""
     record = StreamRecord(headers_at=time.monotonic() - sent_at)
     caps = StreamLimits()
-    splitter = SseSplitter()
+    parser = SseParser()
     client_gone = False
     try:
         async for chunk in bounded.aiter_decoded(answer):
             at = time.monotonic() - sent_at
             record.total_bytes += len(chunk)
             if record.ended == "eof":
-                for block in splitter.feed(chunk):
-                    if block.dispatched and len(record.arrivals) < caps.events:
-                        record.arrivals.append(Arrival(at, block.event, block.data))
+                for event in parser.feed(chunk):
+                    if event.dispatched and len(record.arrivals) < caps.events:
+                        record.arrivals.append(Arrival(at, event.event, event.data))
                 if len(record.arrivals) >= caps.events:
                     record.ended, record.detail = "events", f"noted the first {caps.events} events"
                 elif record.total_bytes >= caps.bytes:
@@ -309,6 +307,10 @@ async def _pass_stream(answer: httpx.Response, send: Send, sent_at: float) -> St
             record.ended, record.detail = "transport", f"{type(exc).__name__}: {exc}"
     finally:
         await answer.aclose()
+    at = time.monotonic() - sent_at
+    for event in parser.feed(b"", final=True):  # an event ended by a last lone CR
+        if event.dispatched and record.ended == "eof" and len(record.arrivals) < caps.events:
+            record.arrivals.append(Arrival(at, event.event, event.data))
     if not client_gone:
         with contextlib.suppress(OSError):
             await send_body(send, b"", False)

@@ -23,6 +23,8 @@ from pathlib import Path
 import httpx
 from starlette.types import Receive, Scope, Send
 
+from contracts.wire.mediatype import is_event_stream
+from contracts.wire.sse import SseParser
 from mockserver.cassette_bodies import encode_body, encode_request_body
 from mockserver.cassettes import (
     HOP_BY_HOP,
@@ -36,10 +38,8 @@ from mockserver.cassettes import (
 from relaykit.forwarding import (
     Forwarder,
     Incoming,
-    SseSplitter,
     bad_gateway,
     forwarded_headers,
-    is_event_stream,
     presented_secrets,
     run_lifespan,
     send_body,
@@ -115,7 +115,7 @@ class Recorder:
         """Pass the body on chunk by chunk, noting a stream's events as they complete; what
         is kept for the cassette stops at the caps, what is passed on does not."""
         stream = is_event_stream(answer.headers.get("content-type", ""))
-        splitter = SseSplitter() if stream else None
+        splitter = SseParser() if stream else None
         events: list[RecordedEvent] = []
         chunks: list[bytes] = []
         digest, size, cut = hashlib.sha256(), 0, ""
@@ -149,6 +149,9 @@ class Recorder:
             with contextlib.suppress(OSError):
                 await send_body(send, b"", False)
         if splitter is not None:
+            at = time.monotonic() - started
+            for b in splitter.feed(b"", final=True):
+                events.append(RecordedEvent.of(at, b.raw, b.event, b.data, b.id))
             response.events, response.tail = events, splitter.tail()
             if cut and response.ended == "eof":
                 response.ended = cut

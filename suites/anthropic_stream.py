@@ -1,8 +1,9 @@
 """Anthropic's /v1/messages stream grammar, checked on a StreamRecord.
 
-One check id per rule of DESIGN section 3, so a relay that breaks one rule fails that check and
-no other: framing (named JSON events), each event's schema, the event order, message_stop as the
-terminator, the stop_reason, usage, tool_use input fragments, and whether it really streamed.
+One check id per rule of the grammar (the ``CHECKS`` below), so a relay that breaks one rule
+fails that check and no other (ARCHITECTURE.md, on check ids): framing (named JSON events),
+each event's schema, the event order, message_stop as the terminator, the stop_reason, usage,
+tool_use input fragments, and whether it really streamed.
 A rule that needs an event which never came answers SKIP and leaves the failure to the rule
 that owns that event.
 """
@@ -14,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from contracts.validation import Validators
+from contracts.wire.sse import DONE
 from suites import bounded
 from suites.findings import Finding, Outcome, apply_rules
 from suites.streams import StreamRecord, streamed_verdict
 
-DONE = "[DONE]"
 CHECKS = (
     "sse.framing",
     "sse.event_schema",

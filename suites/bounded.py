@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
@@ -223,7 +223,12 @@ class BodyReader:
                 f"Content-Length is {int(declared):,}, so none of it was read"
             )
             return
-        for raw in self.response.iter_raw():
+        if self.response.is_stream_consumed:  # built with its content (in process): decoded
+            self.decoder = Decoder("")
+            raws: Iterable[bytes] = [self.response.content]
+        else:
+            raws = self.response.iter_raw()
+        for raw in raws:
             self.wire += len(raw)
             for piece in self.decoder.feed(raw):
                 if not self._take(piece):

@@ -1,9 +1,9 @@
 """The OpenAI chat-completion stream grammar, checked on a StreamRecord.
 
-One check id per rule of DESIGN section 3, so a relay that breaks one rule fails that check and
-no other: framing, terminator, event schema, consistent ids, role first, one finish_reason per
-choice, the usage chunk iff asked for, tool-call fragments that join into JSON, and whether the
-stream was really streamed.
+One check id per rule of the grammar (the ``CHECKS`` below), so a relay that breaks one rule
+fails that check and no other (ARCHITECTURE.md, on check ids): framing, terminator, event
+schema, consistent ids, role first, one finish_reason per choice, the usage chunk iff asked for,
+tool-call fragments that join into JSON, and whether the stream was really streamed.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts.validation import Validators
+from contracts.wire.sse import DONE
 from suites import bounded
 from suites.findings import Finding, Outcome, apply_rules
 from suites.streams import StreamRecord, json_objects, streamed_verdict
 
-DONE = "[DONE]"
 CHECKS = (
     "sse.framing",
     "sse.terminator",

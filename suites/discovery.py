@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.model import ContractSet, Operation
+from contracts.paths import template
 from suites.probes import default_path_values
-from suites.transport import BudgetExceeded, Exchange, Transport
+from suites.transport import RUN_KEY, BudgetExceeded, Exchange, KeyChoice, Transport
 
 MODELS_OPERATION = "openai.models.list"
 """The operation whose answer lists the relay's models."""
@@ -51,7 +52,6 @@ MODES = {
 """What a model list's ``mode`` (LiteLLM) says a model is for, as the profile's capabilities."""
 _DIGITS = re.compile(r"\d+")
 _HEX = re.compile(r"\b[0-9a-f]{8,}\b", re.I)
-_PARAM = re.compile(r"\{[^}]+\}")
 FINGERPRINT_CHARS = 600
 
 
@@ -126,10 +126,10 @@ def discover(
     if not routes:
         return found
     methods = sorted({m for m, _ in routes})
-    key: str | None = None
+    key: KeyChoice = None
     controls = {m: _control(transport, m, key, found) for m in methods}
     if any(c.status in AUTH_FIRST for c, _ in controls.values()) and transport.key:
-        key = ""  # the run's key: this relay authenticates before it routes
+        key = RUN_KEY  # the run's key: this relay authenticates before it routes
         controls = {m: _control(transport, m, key, found) for m in methods}
     silent = [c for c, _ in controls.values() if c.status is None]
     if len(silent) == len(controls):  # nothing to learn from a relay that does not answer
@@ -141,7 +141,7 @@ def discover(
         return found
     first = next(iter(controls.values()))[0]
     found.control = f"a path no relay has answered {first.status or first.error}"
-    if key == "":
+    if key is RUN_KEY:
         found.control += " (asked with the key: the relay authenticates before routing)"
     workers = max(1, min(8, transport.limits.concurrency * 2))
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -155,11 +155,11 @@ def _send(
     transport: Transport,
     method: str,
     path: str,
-    key: str | None,
+    key: KeyChoice,
     found: Discovery,
     schemes: tuple[str, ...] = ("bearer",),
 ) -> Exchange:
-    """An empty-bodied request, with the run's key (``key=""``) or none (None)."""
+    """An empty-bodied request, with the run's key (``RUN_KEY``) or none (None)."""
     body: dict[str, Any] = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
     request = transport.build(method, path, schemes=schemes, key=key, **body)
     found.requests += 1
@@ -170,7 +170,7 @@ Control = tuple[Exchange, str]
 """The answer to a path no relay has, and that path."""
 
 
-def _control(transport: Transport, method: str, key: str | None, found: Discovery) -> Control:
+def _control(transport: Transport, method: str, key: KeyChoice, found: Discovery) -> Control:
     path = f"/v1/relaykit-no-such-route-{secrets.token_hex(4)}"
     return _send(transport, method, path, key, found), path
 
@@ -188,14 +188,15 @@ def fingerprint(exchange: Exchange, path: str) -> tuple[int | None, str, str]:
 def _probe(
     transport: Transport,
     op: Operation,
-    key: str | None,
+    key: KeyChoice,
     controls: dict[str, Control],
     found: Discovery,
 ) -> RouteVerdict:
     values = default_path_values(op)
-    path = _PARAM.sub(lambda m: values.get(m.group(0)[1:-1], PLACEHOLDER), op.path)
+    shape = template(op.path)
+    path = shape.fill({name: values.get(name, PLACEHOLDER) for name in shape.names})
     try:
-        schemes = op.auth if key == "" else ("none",)
+        schemes = op.auth if key is RUN_KEY else ("none",)
         exchange = _send(transport, op.method, path, key, found, schemes)
     except BudgetExceeded as exc:
         return RouteVerdict(op.method, op.path, None, None, f"not probed: {exc}")

@@ -28,7 +28,7 @@ TERMINAL_INVARIANTS = frozenset(
 
 def check_examples(ctx: CheckContext, op: Operation) -> list[Finding]:
     """Every servable request example of ``op``, sent and judged (Unsupported propagates)."""
-    role = (op.task or {}).get("role")
+    role = op.task_role
     if role == "list":
         return check_list(ctx, op, "example")
     if role == "poll":

@@ -20,11 +20,11 @@ from suites.invariant_rules import (
     PASS,
     SKIP,
     Result,
-    _decode64,
-    _dicts,
-    _field,
-    _n,
     audio_matches,
+    decode_base64,
+    field_of,
+    objects_in,
+    requested_count,
     whole,
 )
 
@@ -105,7 +105,7 @@ def _measure(item: dict[str, Any], fetch: Fetch | None) -> tuple[tuple[int, int]
     """An image's size from its b64_json or the bytes its URL serves; else why not."""
     url = item.get("url")
     if isinstance(item.get("b64_json"), str) or (isinstance(url, str) and url.startswith("data:")):
-        data = _decode64(item.get("b64_json") or url)
+        data = decode_base64(item.get("b64_json") or url)
         if data is None:
             return None, "its base64 does not decode"
     elif not isinstance(url, str):
@@ -122,10 +122,10 @@ def _measure(item: dict[str, Any], fetch: Fetch | None) -> tuple[tuple[int, int]
 
 def image_count_matches_n(obs: Observed, v: Validators) -> Result:
     """len(data) == n (SiliconFlow: batch_size), 1 when absent."""
-    n, asked = _n(obs.request, "n", "batch_size")
+    n, asked = requested_count(obs.request, "n", "batch_size")
     if n is None:
         return SKIP, f"not exercised: {asked} is not a whole number"
-    items = _field(obs.body, "data")
+    items = field_of(obs.body, "data")
     if not isinstance(items, list):
         return FAIL, f"no data array; {asked} asks for {n} image(s)"
     if len(items) != n:
@@ -143,7 +143,7 @@ def image_size_matches(obs: Observed, v: Validators) -> Result:
     if m is None:
         return SKIP, f"not exercised: {name} {asked!r} is not WxH"
     want = (int(m.group(1)), int(m.group(2)))
-    items = _dicts(_field(obs.body, "data"))
+    items = objects_in(field_of(obs.body, "data"))
     if not items:
         return INCONCLUSIVE, "no images to measure"
     unmeasured = []
@@ -170,7 +170,7 @@ def embedding_count_matches_input(obs: Observed, v: Validators) -> Result:
     count = 1 if single else len(value) if isinstance(value, list) else 0
     if not count:
         return SKIP, "not exercised: input is empty or neither a string nor a list"
-    items = _dicts(_field(obs.body, "data"))
+    items = objects_in(field_of(obs.body, "data"))
     if items is None:
         return FAIL, f"no data array; {count} input(s) ask for {count} embedding(s)"
     if len(items) != count:
@@ -186,14 +186,14 @@ def embedding_dimensions(obs: Observed, v: Validators) -> Result:
     dims = whole(obs.request.get("dimensions"))
     if dims is None:
         return SKIP, "not exercised: the request sets no dimensions"
-    items = _dicts(_field(obs.body, "data"))
+    items = objects_in(field_of(obs.body, "data"))
     if not items:
         return INCONCLUSIVE, "no embeddings to measure"
     for i, item in enumerate(items):
         vector = item.get("embedding")
         if isinstance(vector, list):
             length = len(vector)
-        elif (raw := _decode64(vector)) is not None and len(raw) % 4 == 0:
+        elif (raw := decode_base64(vector)) is not None and len(raw) % 4 == 0:
             length = len(raw) // 4
         else:
             return INCONCLUSIVE, f"embedding {i} is neither a list nor base64 float32"
@@ -211,7 +211,7 @@ def model_listed(obs: Observed, v: Validators) -> Result:
     wanted = list(dict.fromkeys(obs.models))
     if not wanted:
         return SKIP, "not exercised: no models to look for (the profile names none)"
-    items = _dicts(_field(obs.body, "data"))
+    items = objects_in(field_of(obs.body, "data"))
     if items is None:
         return FAIL, "no data array to look the models up in"
     ids = {item.get("id") for item in items}

@@ -50,15 +50,17 @@ def _count(value: Any) -> int | None:
     return value if ok else None
 
 
-def _field(body: Any, name: str) -> Any:
+def field_of(body: Any, name: str) -> Any:
+    """The value under ``name`` of a JSON object; None for anything else."""
     return body.get(name) if isinstance(body, dict) else None
 
 
-def _dicts(value: Any) -> list[dict[str, Any]] | None:
+def objects_in(value: Any) -> list[dict[str, Any]] | None:
+    """The objects of a JSON array (others skipped); None when it is not an array."""
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else None
 
 
-def _n(request: dict[str, Any], *names: str) -> tuple[int | None, str]:
+def requested_count(request: dict[str, Any], *names: str) -> tuple[int | None, str]:
     """The count the request asks for under the first of ``names`` it sets (default 1)."""
     for name in names:
         if request.get(name) is not None:
@@ -74,12 +76,12 @@ def _prompts(request: dict[str, Any]) -> int:
     return 1 if all(whole(p) is not None for p in prompt) else len(prompt)
 
 
-def _text(choice: dict[str, Any]) -> str | None:
+def choice_text(choice: dict[str, Any]) -> str | None:
     """A chat choice's message content (parts joined), or a completion choice's text."""
     if "message" not in choice:
         text = choice.get("text")
         return text if isinstance(text, str) else None
-    content = _field(choice.get("message"), "content")
+    content = field_of(choice.get("message"), "content")
     if isinstance(content, list):
         parts = [p.get("text") for p in content if isinstance(p, dict)]
         return "".join(p for p in parts if isinstance(p, str))
@@ -87,7 +89,7 @@ def _text(choice: dict[str, Any]) -> str | None:
 
 
 def _usage(obs: Observed) -> dict[str, Any] | None:
-    usage = _field(obs.body, "usage")
+    usage = field_of(obs.body, "usage")
     return usage if isinstance(usage, dict) else None
 
 
@@ -135,7 +137,7 @@ def _cap_text(limit: int, name: str, k: int) -> str:
     return f"{name} {limit}" if k == 1 else f"the cap {limit * k} ({name} {limit} x {k})"
 
 
-def _decode64(value: Any) -> bytes | None:
+def decode_base64(value: Any) -> bytes | None:
     """Strict base64 (a data: URL's payload too); line breaks some providers add are fine."""
     if not isinstance(value, str):
         return None
@@ -151,13 +153,13 @@ def _decode64(value: Any) -> bytes | None:
 
 def choices_len_n(obs: Observed, v: Validators) -> Result:
     """len(choices) == n (1 when absent), times the prompts of a legacy completion."""
-    n, asked = _n(obs.request, "n")
+    n, asked = requested_count(obs.request, "n")
     if n is None:
         return SKIP, f"not exercised: {asked} is not a whole number"
     prompts = _prompts(obs.request)
     want = n * prompts
     asks = asked if prompts == 1 else f"{asked} x {prompts} prompts"
-    choices = _dicts(_field(obs.body, "choices"))
+    choices = objects_in(field_of(obs.body, "choices"))
     if choices is None:
         return FAIL, f"no choices array; {asks} asks for {want}"
     if len(choices) != want:
@@ -183,7 +185,7 @@ def usage_total(obs: Observed, v: Validators) -> Result:
         return INCONCLUSIVE, f"usage has no token counts to add: {sorted(usage)[:5]}"
     names = (*parts, "total_tokens")
     counts = {k: _count(usage.get(k)) for k in names}
-    if parts[1] not in usage and _field(obs.body, "choices") is None:
+    if parts[1] not in usage and field_of(obs.body, "choices") is None:
         counts[parts[1]] = 0  # embeddings generate nothing: {prompt_tokens, total_tokens}
     a, b, total = (counts[k] for k in names)
     if a is None or b is None or total is None:
@@ -232,7 +234,7 @@ def finish_length_when_cut(obs: Observed, v: Validators) -> Result:
     - INCONCLUSIVE for "length" without a cap, no usage, or a total over the cap (that is
       max_tokens_respected's failure); SKIP when nothing was cut or no cap was set.
     """
-    choices = _dicts(_field(obs.body, "choices"))
+    choices = objects_in(field_of(obs.body, "choices"))
     if not choices:
         return INCONCLUSIVE, "no choices to read finish_reason from"
     cut = [i for i, c in enumerate(choices) if c.get("finish_reason") == "length"]
@@ -301,12 +303,12 @@ def stop_absent(obs: Observed, v: Validators) -> Result:
     stops = _stops(obs.request)
     if not stops:
         return SKIP, "not exercised: the request sets no stop"
-    choices = _dicts(_field(obs.body, "choices"))
+    choices = objects_in(field_of(obs.body, "choices"))
     if not choices:
         return INCONCLUSIVE, "no choices to search for the stop sequences"
     echoed, searched = _echoed(obs.request), 0
     for i, choice in enumerate(choices):
-        text = _text(choice)
+        text = choice_text(choice)
         if text is None:
             continue
         prefix = next((p for p in echoed if text.startswith(p)), "")
@@ -324,7 +326,7 @@ def reasoning_tokens_reported(obs: Observed, v: Validators) -> Result:
     usage = _usage(obs)
     if usage is None:
         return _no_usage(obs)
-    value = _field(usage.get("completion_tokens_details"), "reasoning_tokens")
+    value = field_of(usage.get("completion_tokens_details"), "reasoning_tokens")
     if _count(value) is None:
         return FAIL, f"usage.completion_tokens_details.reasoning_tokens is {value!r}, not a count"
     return PASS, f"reasoning_tokens {value} reported"
@@ -335,19 +337,19 @@ def audio_present(obs: Observed, v: Validators) -> Result:
     modalities = obs.request.get("modalities")
     if not isinstance(modalities, list) or "audio" not in modalities:
         return SKIP, "not exercised: modalities does not ask for audio"
-    fmt = _field(obs.request.get("audio"), "format")
-    choices = _dicts(_field(obs.body, "choices"))
+    fmt = field_of(obs.request.get("audio"), "format")
+    choices = objects_in(field_of(obs.body, "choices"))
     if not choices:
         return INCONCLUSIVE, "no choices to read message.audio from"
     size = 0
     for i, choice in enumerate(choices):
-        audio = _field(choice.get("message"), "audio")
+        audio = field_of(choice.get("message"), "audio")
         if not isinstance(audio, dict):
             return FAIL, f"choice {i} has no message.audio"
         missing = [k for k in ("id", "transcript") if not isinstance(audio.get(k), str)]
         if missing or not audio["id"]:
             return FAIL, f"choice {i}: message.audio has no {(missing or ['id'])[0]}"
-        data = _decode64(audio.get("data"))
+        data = decode_base64(audio.get("data"))
         if not data:
             return FAIL, f"choice {i}: message.audio.data is not non-empty base64"
         if isinstance(fmt, str) and not audio_matches(fmt, data):

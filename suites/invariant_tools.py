@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.validation import Validators, iter_refs
 from suites import bounded
-from suites.invariant_rules import FAIL, INCONCLUSIVE, PASS, SKIP, Result, _dicts, _field, _text
+from suites.invariant_rules import (
+    FAIL,
+    INCONCLUSIVE,
+    PASS,
+    SKIP,
+    Result,
+    choice_text,
+    field_of,
+    objects_in,
+)
 
 if TYPE_CHECKING:
     from suites.invariants import Observed
@@ -45,8 +54,8 @@ def _problems(v: Validators, schema: Any, value: Any) -> tuple[str | None, str |
 def _tools(request: dict[str, Any]) -> dict[str, Any]:
     """Offered function name -> its parameters schema (tools, or legacy functions)."""
     out: dict[str, Any] = {}
-    tools = [_field(t, "function") for t in _dicts(request.get("tools")) or []]
-    for fn in [*tools, *(_dicts(request.get("functions")) or [])]:
+    tools = [field_of(t, "function") for t in objects_in(request.get("tools")) or []]
+    for fn in [*tools, *(objects_in(request.get("functions")) or [])]:
         if isinstance(fn, dict) and isinstance(fn.get("name"), str):
             out[fn["name"]] = fn.get("parameters") or {"type": "object", "properties": {}}
     return out
@@ -57,7 +66,7 @@ def _calls(choice: dict[str, Any]) -> list[dict[str, Any]]:
     message = choice.get("message")
     if not isinstance(message, dict):
         return []
-    calls = [_field(tc, "function") for tc in _dicts(message.get("tool_calls")) or []]
+    calls = [field_of(tc, "function") for tc in objects_in(message.get("tool_calls")) or []]
     calls.append(message.get("function_call"))
     return [c for c in calls if isinstance(c, dict)]
 
@@ -67,7 +76,7 @@ def _tool_choice(request: dict[str, Any]) -> tuple[str, str | None]:
     choice = request.get("tool_choice", request.get("function_call"))
     if isinstance(choice, dict):
         fn = choice.get("function", choice)
-        name = _field(fn, "name")
+        name = field_of(fn, "name")
         return ("function", name) if isinstance(name, str) else ("auto", None)
     return (choice, None) if choice in ("none", "auto", "required") else ("auto", None)
 
@@ -81,7 +90,7 @@ def tool_calls_present(obs: Observed, v: Validators) -> Result:
     if not offered:
         return SKIP, "not exercised: the request offers no tools"
     mode, wanted = _tool_choice(obs.request)
-    choices = _dicts(_field(obs.body, "choices"))
+    choices = objects_in(field_of(obs.body, "choices"))
     if not choices:
         return INCONCLUSIVE, "no choices to read tool_calls from"
     for i, choice in enumerate(choices):
@@ -111,7 +120,7 @@ def tool_args_match_schema(obs: Observed, v: Validators) -> Result:
     tools = _tools(obs.request)
     if not tools:
         return SKIP, "not exercised: the request offers no tools"
-    choices = _dicts(_field(obs.body, "choices"))
+    choices = objects_in(field_of(obs.body, "choices"))
     calls = [(i, k, c) for i, ch in enumerate(choices or []) for k, c in enumerate(_calls(ch))]
     if not calls:
         return SKIP, "not exercised: no choice calls a tool"
@@ -141,16 +150,16 @@ def tool_args_match_schema(obs: Observed, v: Validators) -> Result:
 def _json_contents(obs: Observed) -> tuple[list[tuple[int, Any]], str | Result]:
     """(index, parsed content) per choice, or the outcome when there is nothing to judge."""
     fmt = obs.request.get("response_format")
-    kind = _field(fmt, "type")
+    kind = field_of(fmt, "type")
     if kind not in ("json_object", "json_schema"):
         return [], (SKIP, "not exercised: response_format asks for no JSON")
-    choices = _dicts(_field(obs.body, "choices"))
+    choices = objects_in(field_of(obs.body, "choices"))
     if not choices:
         return [], (INCONCLUSIVE, "no choices to read content from")
     parsed, notes = [], []
     for i, choice in enumerate(choices):
-        text = _text(choice)
-        refused = _field(choice.get("message"), "refusal")
+        text = choice_text(choice)
+        refused = field_of(choice.get("message"), "refusal")
         if text is None:
             notes.append(f"choice {i} has no content" + (" (refused)" if refused else ""))
             continue
@@ -177,8 +186,8 @@ def json_content_parses(obs: Observed, v: Validators) -> Result:
 def json_schema_content_valid(obs: Observed, v: Validators) -> Result:
     """response_format json_schema -> content validates against json_schema.schema."""
     fmt = obs.request.get("response_format")
-    schema = _field(_field(fmt, "json_schema"), "schema")
-    if _field(fmt, "type") != "json_schema" or schema is None:
+    schema = field_of(field_of(fmt, "json_schema"), "schema")
+    if field_of(fmt, "type") != "json_schema" or schema is None:
         return SKIP, "not exercised: response_format gives no json_schema.schema"
     parsed, kind = _json_contents(obs)
     if not isinstance(kind, str):

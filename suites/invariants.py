@@ -1,4 +1,5 @@
-"""Request-response invariants (DESIGN section 4): which rule judges which contract name.
+"""Request-response invariants (the names contracts list under ``invariants``): which rule
+judges which name.
 
 A contract lists invariant names per operation. The response ones are judged here on one
 answer (a JSON body, or a stream assembled back into one); the task ones belong to the task

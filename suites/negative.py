@@ -15,7 +15,7 @@ from suites import judges
 from suites.context import CheckContext
 from suites.findings import Finding, Outcome
 from suites.probes import Probe, example_probes
-from suites.transport import WRONG_KEY, Exchange
+from suites.transport import RUN_KEY, WRONG_KEY, Exchange, KeyChoice
 
 CHECKS = (
     "negative.malformed_json",
@@ -58,7 +58,7 @@ def check_negative(ctx: CheckContext, op: Operation) -> list[Finding]:
     return findings
 
 
-Case = tuple[str, Probe | None, str | None, str]
+Case = tuple[str, Probe | None, KeyChoice, str]
 
 
 def _cases(ctx: CheckContext, op: Operation, base: Probe) -> Iterator[Case]:
@@ -66,31 +66,31 @@ def _cases(ctx: CheckContext, op: Operation, base: Probe) -> Iterator[Case]:
     kind = op.request.content_type
     has_body = kind in ("application/json", "multipart/form-data") and isinstance(base.body, dict)
     if kind == "application/json":
-        yield "negative.malformed_json", base, "", "a body cut off mid-JSON"
+        yield "negative.malformed_json", base, RUN_KEY, "a body cut off mid-JSON"
     else:
-        yield "negative.malformed_json", None, "", f"not applicable: the body is {kind}"
+        yield "negative.malformed_json", None, RUN_KEY, f"not applicable: the body is {kind}"
     schema = _resolved_request_schema(ctx, op, base)
     required = [r for r in (schema or {}).get("required", []) if has_body and r in base.body]
     if required:
         body = {k: v for k, v in base.body.items() if k != required[0]}
-        yield "negative.missing_required", _with(base, body), "", f"without {required[0]!r}"
+        yield "negative.missing_required", _with(base, body), RUN_KEY, f"without {required[0]!r}"
     else:
         why = "the request has no body" if not has_body else "the request requires no field"
-        yield "negative.missing_required", None, "", f"not applicable: {why}"
+        yield "negative.missing_required", None, RUN_KEY, f"not applicable: {why}"
     wrong = _wrong_type(schema, base.body, kind) if has_body else None
     if wrong:
         name, value = wrong
         yield (
             "negative.wrong_type",
             _with(base, {**base.body, name: value}),
-            "",
+            RUN_KEY,
             (f"{name!r} sent as {type(value).__name__}"),
         )
     else:
-        yield "negative.wrong_type", None, "", "not applicable: no typed field to break"
+        yield "negative.wrong_type", None, RUN_KEY, "not applicable: no typed field to break"
     if "none" in op.auth:
-        yield "auth.no_key", None, "", "not applicable: the operation needs no key"
-        yield "auth.wrong_key", None, "", "not applicable: the operation needs no key"
+        yield "auth.no_key", None, RUN_KEY, "not applicable: the operation needs no key"
+        yield "auth.wrong_key", None, RUN_KEY, "not applicable: the operation needs no key"
     else:
         yield "auth.no_key", base, None, "no key presented"
         yield "auth.wrong_key", base, WRONG_KEY, "a key the relay cannot know"

@@ -112,7 +112,7 @@ def candidate_checks(
     examples = max(1, sum(1 for e in op.request.examples if e.servable))
     checks = [PlannedCheck(op.id, "negative", NEGATIVE_REQUESTS, 0, 0)]
     tokens, paid = _example_cost(op, examples)
-    polls = 10 if op.task and op.task.get("role") == "submit" else 0
+    polls = 10 if op.task_role == "submit" else 0
     checks.append(PlannedCheck(op.id, "examples", examples + polls * examples, tokens, paid))
     if property_examples and not op.cost.paid:  # schemathesis: free operations only
         checks.append(PlannedCheck(op.id, "schemathesis", property_examples, 0, 0))

@@ -17,10 +17,10 @@ import httpx
 
 from contracts.media import sample
 from contracts.model import Operation
+from contracts.paths import template
 from suites.profile import Profile
-from suites.transport import Transport
+from suites.transport import RUN_KEY, KeyChoice, Transport
 
-_PARAM = re.compile(r"\{([^}]+)\}")
 _BINARY = re.compile(r"^<binary ([\w.+-]+/[\w.+-]+)>$")
 
 
@@ -38,12 +38,12 @@ class Probe:
     @property
     def path(self) -> str:
         """The contract path with its parameters filled (unfilled ones stay as ``{name}``)."""
-        return _PARAM.sub(lambda m: self.path_values.get(m.group(1), m.group(0)), self.op.path)
+        return template(self.op.path).fill(self.path_values)
 
     @property
     def missing_params(self) -> list[str]:
         """Path parameters that still have no value."""
-        return [p for p in _PARAM.findall(self.op.path) if p not in self.path_values]
+        return [p for p in template(self.op.path).names if p not in self.path_values]
 
     @property
     def streamed(self) -> bool:
@@ -59,7 +59,7 @@ class Probe:
         """The body when it is a JSON object, else an empty dict (for invariants)."""
         return self.body if isinstance(self.body, dict) else {}
 
-    def build(self, transport: Transport, key: str | None = "") -> httpx.Request:
+    def build(self, transport: Transport, key: KeyChoice = RUN_KEY) -> httpx.Request:
         """The httpx request; ``key`` as in Transport.build (None: present no key)."""
         kwargs: dict[str, Any] = {"headers": dict(self.headers)}
         if self.query:

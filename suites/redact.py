@@ -10,11 +10,9 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from contracts.wire.auth import SECRET_HEADERS, SECRET_QUERY
+
 MASK = "[REDACTED]"
-SECRET_HEADERS = frozenset(
-    {"authorization", "x-api-key", "mj-api-secret", "x-goog-api-key", "access-token", "api-key"}
-)
-SECRET_QUERY = frozenset({"key", "api_key", "apikey", "access_token", "token"})
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
 _SK = re.compile(r"\bsk-[A-Za-z0-9_-]{16,}")
 

@@ -11,7 +11,6 @@ becomes a SKIP, and so does every check left once the run stops sending (its dea
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -21,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from contracts.model import ContractSet, Operation
+from contracts.paths import PathTemplate, template
 from contracts.validation import Validators
 from suites.causes import mark_consequences
 from suites.context import CheckContext
@@ -254,14 +254,12 @@ class _Collector:
         self.latency: dict[str, list[float]] = {}
         self.fields: dict[str, set[str]] = {}
         self._lock = threading.Lock()
-        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._templates: dict[str, PathTemplate] = {}
 
-    def _pattern(self, op: Operation) -> re.Pattern[str]:
-        if op.id not in self._patterns:
-            relay = self.transport.path_map.to_relay(op.path)
-            parts = re.split(r"\{[^}]+\}", relay)
-            self._patterns[op.id] = re.compile("^" + "[^/]+".join(map(re.escape, parts)) + "$")
-        return self._patterns[op.id]
+    def _template(self, op: Operation) -> PathTemplate:
+        if op.id not in self._templates:
+            self._templates[op.id] = template(self.transport.path_map.to_relay(op.path))
+        return self._templates[op.id]
 
     def observe(self, exchange: Exchange) -> None:
         """Called by the transport after each answered request."""
@@ -270,10 +268,10 @@ class _Collector:
             return
         path = urlsplit(exchange.request.get("url", "")).path
         base = urlsplit(self.transport.base_url).path.rstrip("/")
-        if not self._pattern(op).match(path.removeprefix(base)):
+        if self._template(op).match(path.removeprefix(base)) is None:
             return
         # a list's items depend on what else ran meanwhile: its fields would drift run to run
-        listing = (op.task or {}).get("role") == "list"
+        listing = op.task_role == "list"
         body = exchange.json() if 200 <= exchange.status < 300 and not listing else None
         with self._lock:
             self.latency.setdefault(op.id, []).append(exchange.elapsed)

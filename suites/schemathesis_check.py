@@ -26,11 +26,12 @@ from schemathesis.specs.openapi.checks import (
 
 from contracts.model import ContractSet, Operation
 from contracts.openapi import to_openapi
+from contracts.wire.auth import KEY_HEADERS
 from suites import bounded
 from suites.context import CheckContext
 from suites.findings import Finding, Outcome
 from suites.properties import GENERATION_LOCK, draw
-from suites.transport import KEY_HEADERS, Exchange
+from suites.transport import Exchange
 
 CHECK_ID = "schemathesis"
 CHECKS = [
@@ -39,7 +40,6 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-_AUTH = frozenset({"authorization", *KEY_HEADERS})
 _SCHEMAS: dict[int, Any] = {}
 _LOCK = threading.Lock()
 
@@ -70,7 +70,8 @@ def check_schemathesis(ctx: CheckContext, op: Operation, count: int) -> list[Fin
 
 def _one(ctx: CheckContext, op: Operation, case: Any, source: str) -> Finding:
     kwargs = case.as_transport_kwargs(base_url="")
-    headers = {k: v for k, v in (kwargs.get("headers") or {}).items() if k.lower() not in _AUTH}
+    sent = kwargs.get("headers") or {}
+    headers = {k: v for k, v in sent.items() if k.lower() not in KEY_HEADERS}
     headers.pop("X-Schemathesis-TestCaseId", None)
     extra = {k: kwargs[k] for k in ("json", "data", "content", "params") if kwargs.get(k)}
     if "files" in kwargs:

@@ -4,7 +4,8 @@ A stalled stream ends at the read timeout, an endless one at the event, byte or 
 drip-fed one (bytes that never complete an event) at the byte or time cap too: the caps are
 checked at every chunk, not only at every event, and the bytes counted are the decoded ones
 (a compressed stream is inflated within the cap, suites/bounded.py). Every stream ends as a
-record, never a hang. Parsing is httpx-sse's (the WHATWG algorithm).
+record, never a hang. Events are cut by the one SSE parser, ``contracts.wire.sse.SseParser``
+(the WHATWG rules); an unnamed event is recorded as ``message``, its type as a browser sees it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource, SSEError
 
+from contracts.wire.mediatype import is_event_stream
+from contracts.wire.sse import SseEvent, SseParser
 from suites import bounded
 from suites.deadline import Deadline
 from suites.findings import Outcome
@@ -86,33 +88,21 @@ def read_sse(
     record = StreamRecord(headers_at=clock() - sent_at)
     ends = Deadline(sent_at + limits.seconds, f"{limits.seconds:g} s")
     reader = bounded.BodyReader(response, limits.bytes, ends, cap_name="the stream byte cap")
-    # httpx-sse parses any response: hand it one whose body is the bounded, decoded one
-    decoded = httpx.Response(
-        response.status_code,
-        headers={"content-type": response.headers.get("content-type", "")},
-        content=iter(reader),
-    )
+    content_type = response.headers.get("content-type", "")
+    if not is_event_stream(content_type):
+        record.ended = "not-sse"
+        shown = repr(content_type) if content_type else "no Content-Type"
+        record.detail = f"expected a text/event-stream answer, got {shown}"
+        return record
+    parser = SseParser()
     try:
-        for sse in EventSource(decoded).iter_sse():
-            now = clock() - sent_at
-            record.arrivals.append(Arrival(now, sse.event, sse.data))
-            record.total_bytes = reader.decoded
-            if len(record.arrivals) >= limits.events:
-                record.ended, record.detail = "events", f"stopped after {limits.events} events"
-                break
-            if record.total_bytes >= limits.bytes:
-                record.ended, record.detail = "bytes", f"stopped after {record.total_bytes} bytes"
-                break
-            if now >= limits.seconds:
-                record.ended, record.detail = "seconds", f"stopped after {limits.seconds:g} s"
-                break
-        else:
+        stop = _read_events(reader, parser, record, limits, sent_at, clock)
+        if not stop:
+            _take(parser.feed(b"", final=True), record, limits, clock() - sent_at)
             if reader.cut_by == "cap":
                 record.ended, record.detail = "bytes", f"stopped after {reader.decoded} bytes"
             elif reader.cut_by == "deadline":
                 record.ended, record.detail = "seconds", f"stopped after {limits.seconds:g} s"
-    except SSEError as exc:
-        record.ended, record.detail = "not-sse", str(exc)
     except httpx.TimeoutException:
         if clock() - sent_at >= limits.seconds - 0.01:  # the read was ended by the deadline
             record.ended, record.detail = "seconds", f"stopped after {limits.seconds:g} s"
@@ -123,6 +113,41 @@ def read_sse(
         record.ended, record.detail = "transport", f"{type(exc).__name__}: {exc}"
     record.total_bytes = reader.decoded
     return record
+
+
+def _read_events(
+    reader: bounded.BodyReader,
+    parser: SseParser,
+    record: StreamRecord,
+    limits: StreamLimits,
+    sent_at: float,
+    clock: Callable[[], float],
+) -> bool:
+    """Feed the body to the parser chunk by chunk; True when a cap ended the reading."""
+    for chunk in reader:
+        now = clock() - sent_at
+        record.total_bytes = reader.decoded
+        if _take(parser.feed(chunk), record, limits, now):
+            return True
+        if record.total_bytes >= limits.bytes:
+            record.ended, record.detail = "bytes", f"stopped after {record.total_bytes} bytes"
+            return True
+        if now >= limits.seconds:
+            record.ended, record.detail = "seconds", f"stopped after {limits.seconds:g} s"
+            return True
+    return False
+
+
+def _take(events: list[SseEvent], record: StreamRecord, limits: StreamLimits, now: float) -> bool:
+    """Note the dispatched events; True when the event cap was reached."""
+    for event in events:
+        if not event.dispatched:
+            continue
+        record.arrivals.append(Arrival(now, event.type, event.data))
+        if len(record.arrivals) >= limits.events:
+            record.ended, record.detail = "events", f"stopped after {limits.events} events"
+            return True
+    return False
 
 
 def json_objects(record: StreamRecord) -> list[dict[str, Any]]:

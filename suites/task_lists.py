@@ -58,7 +58,7 @@ def check_list(ctx: CheckContext, op: Operation, source: str) -> list[Finding]:
     ids); response.schema, list_contains_submitted and task_states_legal on the items."""
     poll = poll_of(ctx.contracts, op)
     probe = example_probes(op, ctx.profile)[0]
-    status_key = str(task_block(poll).get("status_field", "status")).split(".")[-1]
+    status_key = task_block(poll).status_field.split(".")[-1]
     task_id, why = _fresh_for_list(ctx, op, filters_state=status_key in probe.json_body)
     if task_id is not None:
         probe.body = _with_ids(probe.body, task_id)
@@ -115,7 +115,7 @@ def _contains(poll: Operation, body: Any, task_id: str | None, why: str) -> tupl
     if task_id is None:
         return Outcome.SKIP, f"no fresh task to look for: {why}"
     items = list_items(body)
-    id_field = str(task_block(poll).get("id_field", "id"))
+    id_field = task_block(poll).id_field
     for i, item in enumerate(items):
         if task_id in [str(v) for v in item_values(item, id_field)]:
             return Outcome.PASS, f"the fresh task {task_id} is item {i + 1} of {len(items)}"
@@ -126,8 +126,8 @@ def _listed_states(poll: Operation, items: list[Any]) -> tuple[Outcome, str]:
     if not items:
         return Outcome.INCONCLUSIVE, "the list is empty: no state to judge"
     task = task_block(poll)
-    states = [str(s) for s in task.get("states", [])]
-    status_field = str(task.get("status_field", "status"))
+    states = list(task.states)
+    status_field = task.status_field
     for i, item in enumerate(items):
         found = item_values(item, status_field)
         state = state_text(found[0]) if found else None

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import takewhile
 from typing import Any
 
 from contracts.dotted import first, get_values, state_text
-from contracts.model import ContractSet, Operation
+from contracts.model import ContractSet, Operation, TaskSpec
+from contracts.paths import template
 from suites.context import CheckContext
 from suites.probes import Probe, default_path_values, example_probes
 from suites.transport import Exchange, RunStopped
@@ -30,7 +30,6 @@ MAX_MISSES = 3
 MJ_ACCEPTED = frozenset({1, 21, 22})
 """Midjourney submit codes that mean a task exists: submitted, already exists, queued."""
 _SEGMENT_PARAM = re.compile(r"^\{([^}]+)\}$")
-_PARAM = re.compile(r"\{([^}]+)\}")
 
 
 class TaskUnavailable(Exception):
@@ -76,9 +75,9 @@ class TaskTrace:
     """The task_seconds the task was followed for."""
 
     @property
-    def task(self) -> Mapping[str, Any]:
+    def task(self) -> TaskSpec:
         """The poll operation's task block (states, transitions...)."""
-        return self.poll_op.task or {}
+        return task_block(self.poll_op)
 
     def states(self) -> list[str]:
         """The states the polls showed, in order (polls without a status left out)."""
@@ -92,7 +91,7 @@ class TaskTrace:
     @property
     def succeeded(self) -> bool:
         """True when the task ended in the contract's success state."""
-        return self.ended == "terminal" and self.final_state() == self.task.get("success")
+        return self.ended == "terminal" and self.final_state() == self.task.success
 
     def summary(self) -> str:
         """A short account for messages, e.g. ``ended timeout in state IN_PROGRESS``."""
@@ -106,16 +105,18 @@ class TaskTrace:
 # --- the operations a task involves ------------------------------------------------------------
 
 
-def task_block(op: Operation) -> Mapping[str, Any]:
-    """The operation's task block, empty when it has none."""
-    return op.task or {}
+def task_block(op: Operation) -> TaskSpec:
+    """The task block of a submit, poll, list or cancel; ValueError for an operation without."""
+    if op.task is None:
+        raise ValueError(f"{op.id} has no task block")
+    return op.task
 
 
 def poll_of(contracts: ContractSet, op: Operation) -> Operation:
     """The poll operation of a submit, list or cancel (a poll is its own)."""
-    if task_block(op).get("role") == "poll":
+    if op.task_role == "poll":
         return op
-    return contracts.get(str(task_block(op).get("poll")))
+    return contracts.get(str(task_block(op).poll))
 
 
 def paid_calls(op: Operation) -> int:
@@ -133,7 +134,7 @@ def mj_code(op: Operation, body: Any) -> int | None:
 
 def task_id_in(op: Operation, body: Any) -> str | None:
     """The non-empty task id at the submit's id_field, or None."""
-    value = first(get_values(body, str(task_block(op).get("id_field", "id"))))
+    value = first(get_values(body, task_block(op).id_field))
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
         return None
     return str(value)
@@ -168,9 +169,9 @@ def fill_path(
 def poll_probe(ctx: CheckContext, trace: TaskTrace) -> Probe:
     """The poll request for the trace's task: the id in the path, the query or a JSON body."""
     poll = trace.poll_op
-    param = str(task_block(poll).get("id_param", "id"))
+    param = task_block(poll).id_param
     task_id = trace.task_id or ""
-    if param in _PARAM.findall(poll.path):
+    if param in template(poll.path).names:
         return Probe(poll, "task:poll", None, dict(trace.path_values))
     if poll.method == "GET":
         return Probe(poll, "task:poll", None, dict(trace.path_values), {param: task_id})
@@ -181,15 +182,15 @@ def poll_probe(ctx: CheckContext, trace: TaskTrace) -> Probe:
 # --- reading a poll -----------------------------------------------------------------------------
 
 
-def read_status(task: Mapping[str, Any], body: Any, http_status: int | None) -> str | None:
+def read_status(task: TaskSpec, body: Any, http_status: int | None) -> str | None:
     """The status at status_field; a 202 without one may carry a documented state at
     ``status`` (Stability's running answer)."""
-    found = get_values(body, str(task.get("status_field", "status")))
+    found = get_values(body, task.status_field)
     if found:
         return state_text(found[0])
     if http_status == 202 and isinstance(body, dict):
         alt = body.get("status")
-        if isinstance(alt, str) and alt in task.get("states", []):
+        if isinstance(alt, str) and alt in task.states:
             return alt
     return None
 
@@ -213,13 +214,13 @@ def parse_progress(value: Any, fmt: str | None) -> float | None:
     return None
 
 
-def read_progress(task: Mapping[str, Any], body: Any) -> float | None:
+def read_progress(task: TaskSpec, body: Any) -> float | None:
     """The parsed progress of a poll body, None when the contract has none or it is absent."""
-    field_path = task.get("progress_field")
-    fmt = task.get("progress_format")
+    field_path = task.progress_field
+    fmt = task.progress_format
     if not field_path or fmt == "none":
         return None
-    return parse_progress(first(get_values(body, str(field_path))), fmt)
+    return parse_progress(first(get_values(body, field_path)), fmt)
 
 
 # --- submit and follow ---------------------------------------------------------------------------
@@ -262,7 +263,7 @@ def start_trace(
 ) -> TaskTrace:
     """A trace of a submitted task that has not been polled yet."""
     poll = poll_of(ctx.contracts, submit_op)
-    param = str(task_block(poll).get("id_param", "id"))
+    param = task_block(poll).id_param
     values = fill_path(poll, submit_op, param, task_id) if task_id else {}
     ended = "submitted" if task_id else "no-id"
     limit = ctx.transport.limits.task_seconds
@@ -285,7 +286,7 @@ def follow(
         return trace
     # The transport's limits are the run's (the runner builds it from the profile).
     limits = ctx.transport.limits
-    terminal = set(trace.task.get("terminal", []))
+    terminal = set(trace.task.terminal)
     started = time.monotonic()
     wait = limits.poll_interval
     misses = 0
@@ -323,7 +324,7 @@ def follow(
 def off_contract(trace: TaskTrace, observation: Observation) -> bool:
     """True when a 2xx poll shows a status outside the contract's states (or none at all,
     except a 202 that says the task is still running)."""
-    states = [str(s) for s in trace.task.get("states", [])]
+    states = trace.task.states
     if not states or not observation.answered:
         return False
     if observation.status is None:
@@ -349,27 +350,27 @@ def _canonical(contracts: ContractSet, submit_op: Operation) -> bool:
     """True when the poll's first success example is this submit's task (imagine for MJ)."""
     task = task_block(poll_of(contracts, submit_op))
     examples = [e for e in poll_of(contracts, submit_op).response.examples if e.servable]
-    success = [e for e in examples if read_status(task, e.value, 200) == task.get("success")]
+    success = [e for e in examples if read_status(task, e.value, 200) == task.success]
     mine = [task_id_in(submit_op, e.value) for e in submit_op.response.examples[:1]]
-    theirs = get_values(success[0].value, str(task.get("id_field", "id"))) if success else []
+    theirs = get_values(success[0].value, task.id_field) if success else []
     return bool(mine) and mine[0] in theirs
 
 
 def feeders(contracts: ContractSet, op: Operation) -> list[Operation]:
     """Submit operations that make a task ``op`` can use, best first: those feeding its poll
     (or, without a task block, of its family), needing no task themselves, canonical, cheap."""
-    task = task_block(op)
-    role = task.get("role")
-    wanted = op.id if role == "poll" else task.get("poll")
-    submits = [s for s in contracts if task_block(s).get("role") == "submit" and s.id != op.id]
+    task = op.task
+    role = op.task_role
+    wanted = op.id if role == "poll" else task.poll if task is not None else None
+    submits = [s for s in contracts if s.task_role == "submit" and s.id != op.id]
     if wanted:
-        chosen = [s for s in submits if task_block(s).get("poll") == wanted]
+        chosen = [s for s in submits if task_block(s).poll == wanted]
     else:
         chosen = [s for s in submits if s.family == op.family]
     order = {s.id: i for i, s in enumerate(chosen)}
 
     def rank(s: Operation) -> tuple[bool, int, bool, float, int]:
-        needs_task = any(n not in default_path_values(s) for n in _PARAM.findall(s.path))
+        needs_task = any(n not in default_path_values(s) for n in template(s.path).names)
         pairs = zip(_segments(poll_of(contracts, s).path), _segments(op.path), strict=False)
         near = sum(1 for _ in takewhile(lambda p: p[0] == p[1], pairs))
         return (needs_task, -near, not _canonical(contracts, s), s.cost.estimate, order[s.id])
@@ -380,12 +381,11 @@ def feeders(contracts: ContractSet, op: Operation) -> list[Operation]:
 def id_param_of(op: Operation, poll: Operation) -> str | None:
     """The parameter of ``op`` that carries the task id (a poll's or cancel's own id_param, in
     the path, query or body), or None."""
-    task = task_block(op)
-    if task.get("role") in ("poll", "cancel") and task.get("id_param"):
-        return str(task["id_param"])
-    names = _PARAM.findall(op.path)
-    if task_block(poll).get("id_param") in names:
-        return str(task_block(poll)["id_param"])
+    if op.task is not None and op.task.role in ("poll", "cancel") and op.task.id_param:
+        return op.task.id_param
+    names = template(op.path).names
+    if task_block(poll).id_param in names:
+        return task_block(poll).id_param
     missing = [n for n in names if n not in default_path_values(op)]
     return missing[0] if len(missing) == 1 else None
 
@@ -421,7 +421,7 @@ def fresh_task(ctx: CheckContext, op: Operation) -> tuple[dict[str, str], TaskTr
     if task_id is None:
         answered = exchange.error or f"HTTP {exchange.status}"
         return f"the submit {feeder.id} that would feed {op.id} gave no task id ({answered})"
-    role = task_block(op).get("role")
+    role = op.task_role
     if role == "cancel":  # polled only after the cancel: the task must still be running
         trace = start_trace(ctx, feeder, exchange, task_id)
     else:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from itertools import pairwise
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from contracts.dotted import get_values
-from contracts.model import Operation
+from contracts.model import Operation, TaskSpec
 from suites import bounded
 from suites.context import CheckContext
 from suites.findings import Finding, Outcome
@@ -32,7 +31,7 @@ from suites.task_trace import (
     submit,
     task_block,
 )
-from suites.transport import Exchange
+from suites.transport import RUN_KEY, Exchange, KeyChoice
 
 __all__ = [
     "TASK_INVARIANTS",
@@ -90,7 +89,7 @@ def _last(trace: TaskTrace) -> Exchange | None:
 
 def _id_returned(trace: TaskTrace, source: str) -> Verdict:
     sent = trace.submit_exchange
-    id_field = task_block(trace.submit_op).get("id_field", "id")
+    id_field = task_block(trace.submit_op).id_field
     if sent is None:
         return Outcome.SKIP, "no submit was sent", None
     if sent.status is None:
@@ -138,7 +137,7 @@ def _queryable(ctx: CheckContext, trace: TaskTrace) -> Verdict:
     if sent.status == 200 and schema is not None:
         problems = ctx.validators.problems(schema, first.body)
         if trace.ended == "off-contract":  # the status itself is task_states_legal's finding
-            status_path = tuple(str(trace.task.get("status_field", "status")).split("."))
+            status_path = tuple(trace.task.status_field.split("."))
             problems = [p for p in problems if tuple(map(str, p.path)) != status_path]
         if problems:
             return Outcome.FAIL, f"{when} breaks {trace.poll_op.id}'s schema at {problems[0]}", sent
@@ -170,9 +169,9 @@ def unknown_state(state: str | None, states: list[str], where: str) -> str | Non
 
 def _states_legal(trace: TaskTrace) -> Verdict:
     task = trace.task
-    states = [str(s) for s in task.get("states", [])]
-    transitions: Mapping[str, list[str]] = task.get("transitions", {})
-    status_field = task.get("status_field", "status")
+    states = list(task.states)
+    transitions = task.transitions
+    status_field = task.status_field
     seen: list[tuple[int, Observation]] = []
     for i, o in enumerate(trace.observations):
         if not o.answered or (o.status is None and o.exchange.status == 202):
@@ -186,7 +185,7 @@ def _states_legal(trace: TaskTrace) -> Verdict:
     if not seen:
         return Outcome.INCONCLUSIVE, "no poll was answered with a status", _last(trace)
     start = str(seen[0][1].status)
-    initial = [str(s) for s in task.get("initial", [])]
+    initial = list(task.initial)
     if start not in initial and not any(start in reachable(transitions, s) for s in initial):
         message = f"the first state {start} cannot follow the initial {', '.join(initial)}"
         return Outcome.FAIL, message, seen[0][1].exchange
@@ -201,14 +200,14 @@ def _states_legal(trace: TaskTrace) -> Verdict:
     return Outcome.PASS, f"{len(seen)} polls showed {path}, each change allowed", _last(trace)
 
 
-def _failed(task: Mapping[str, Any], state: str | None) -> bool:
-    return state in task.get("terminal", []) and state != task.get("success")
+def _failed(task: TaskSpec, state: str | None) -> bool:
+    return state in task.failures
 
 
 def _progress(trace: TaskTrace) -> Verdict:
     task = trace.task
-    field_path = task.get("progress_field")
-    if not field_path or task.get("progress_format") == "none":
+    field_path = task.progress_field
+    if not field_path or task.progress_format == "none":
         return Outcome.SKIP, "the contract documents no progress field", _last(trace)
     # A failed task's progress says nothing about its run (Viggle resets it to 0).
     shown = [
@@ -232,8 +231,8 @@ def _reaches_terminal(trace: TaskTrace) -> Verdict:
     waited = trace.observations[-1].at if trace.observations else 0.0
     last = _last(trace)
     if trace.ended == "terminal":
-        success = trace.task.get("success")
-        reached = f"{trace.task.get('status_field', 'status')} reached {final} after {waited:.1f} s"
+        success = trace.task.success
+        reached = f"{trace.task.status_field} reached {final} after {waited:.1f} s"
         if final == success:
             return Outcome.PASS, reached, last
         return Outcome.PASS, f"{reached}: terminal, though not the success state {success}", last
@@ -255,7 +254,7 @@ def _reaches_terminal(trace: TaskTrace) -> Verdict:
 
 
 def _result_urls(ctx: CheckContext, trace: TaskTrace) -> Verdict:
-    paths = [str(p) for p in trace.task.get("result_urls", [])]
+    paths = list(trace.task.result_urls)
     last = _last(trace)
     if not paths:
         return Outcome.SKIP, "the contract names no result URL", last
@@ -288,7 +287,7 @@ def download(ctx: CheckContext, op: Operation, url: str) -> tuple[Exchange, int]
     target = urljoin(ctx.transport.base_url + "/", url)
     relay = urlsplit(ctx.transport.base_url).netloc
     for _ in range(MAX_REDIRECTS + 1):
-        key = "" if urlsplit(target).netloc == relay else None
+        key: KeyChoice = RUN_KEY if urlsplit(target).netloc == relay else None
         request = ctx.transport.build("GET", target, schemes=op.auth, key=key)
         with ctx.transport.stream(request) as (exchange, response, _sent):
             if response is None:

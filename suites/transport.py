@@ -25,6 +25,8 @@ from typing import Any
 import httpx
 
 from contracts.paths import PrefixMap
+from contracts.wire.auth import present
+from contracts.wire.mediatype import media_type
 from suites import bounded
 from suites.deadline import Deadline, current, install, within
 from suites.guard import RunGuard
@@ -37,8 +39,20 @@ RETRY_STATUSES = frozenset({429, 503})
 MAX_RETRY_WAIT = 30.0
 """A Retry-After longer than this is not waited for: the 429 stands."""
 WRONG_KEY = "sk-relaykit-wrong-key-0000000000000000"
-KEY_HEADERS = ("x-api-key", "mj-api-secret", "access-token")
-"""Schemes that present the key in a header of their own name."""
+
+
+class RunKey:
+    """The type of ``RUN_KEY``: "present the run's own key" (httpx's ``USE_CLIENT_DEFAULT``
+    idea), apart from None (present no key) and a string (present that key, e.g. a wrong one)."""
+
+    def __repr__(self) -> str:
+        return "RUN_KEY"
+
+
+RUN_KEY = RunKey()
+KeyChoice = str | None | RunKey
+ANTHROPIC_VERSION = {"anthropic-version": "2023-06-01"}
+"""Sent beside an ``x-api-key`` key: Anthropic's API refuses a request without a version."""
 MAX_HEADERS = 256
 """Header lines of an answer read at most (h11 already refuses a header block over 100 KiB)."""
 ACCEPT_ENCODING = "gzip, deflate"
@@ -123,7 +137,7 @@ class Exchange:
     @property
     def content_type(self) -> str:
         """The media type without parameters, lower-cased."""
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+        return media_type(self.headers.get("content-type"))
 
     def json(self) -> Any:
         """The body parsed as JSON (bounded: suites/bounded.py), or None when it is not JSON,
@@ -148,15 +162,12 @@ class Exchange:
 
 def auth_headers(schemes: tuple[str, ...], key: str | None) -> dict[str, str]:
     """Headers presenting ``key`` under the operation's first scheme (none for no key)."""
-    if not key or not schemes or schemes[0] == "none":
+    if not key or not schemes:
         return {}
-    scheme = schemes[0]
-    if scheme in KEY_HEADERS:
-        headers = {scheme: key}
-        if scheme == "x-api-key":
-            headers["anthropic-version"] = "2023-06-01"
-        return headers
-    return {"authorization": f"Bearer {key}"}
+    headers = present(schemes[0], key)
+    if schemes[0] == "x-api-key":
+        headers.update(ANTHROPIC_VERSION)
+    return headers
 
 
 def retry_after(value: str | None) -> float | None:
@@ -245,12 +256,12 @@ class Transport:
         path: str,
         *,
         schemes: tuple[str, ...] = ("bearer",),
-        key: str | None = "",
+        key: KeyChoice = RUN_KEY,
         **kwargs: Any,
     ) -> httpx.Request:
-        """An httpx request; ``key=""`` presents the run's key, None presents none."""
+        """An httpx request presenting ``key`` (``RUN_KEY``: the run's; None: none)."""
         headers = dict(kwargs.pop("headers", None) or {})
-        headers.update(auth_headers(schemes, self.key if key == "" else key))
+        headers.update(auth_headers(schemes, self.key if isinstance(key, RunKey) else key))
         request = self.client.build_request(method, self.url(path), headers=headers, **kwargs)
         request.read()  # multipart bodies are generated lazily: read once, resend on retry
         return request

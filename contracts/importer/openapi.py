@@ -19,6 +19,7 @@ from contracts.importer.modes import split
 from contracts.importer.refs import Inliner
 from contracts.importer.shapes import as_dict
 from contracts.importer.sources import Source, pointer
+from contracts.wire.mediatype import media_type
 
 METHODS = ("get", "post", "put", "patch", "delete")
 JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
@@ -380,7 +381,7 @@ def _texts(op: dict[str, Any]) -> tuple[str, str]:
 
 
 def _pick(content: dict[str, Any], test: Any) -> str | None:
-    return next((t for t in content if test(t.split(";")[0].strip().lower())), None)
+    return next((t for t in content if test(media_type(t))), None)
 
 
 def _first_example(examples: Any) -> Any:

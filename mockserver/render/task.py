@@ -29,7 +29,7 @@ from contracts.dotted import (
     state_text,
     typed,
 )
-from contracts.model import Example, Operation
+from contracts.model import Example, Operation, TaskSpec
 from mockserver import store
 from mockserver.callbacks import Snapshot, callback_url, notify
 from mockserver.files import FILES_PREFIX, SERVED_KINDS
@@ -71,8 +71,12 @@ def operation(ctx: RenderContext, op_id: Any) -> Operation | None:
         return None
 
 
-def task_block(op: Operation) -> dict[str, Any]:
-    return dict(op.task or {})
+def task_block(op: Operation) -> TaskSpec:
+    """The operation's task block (the loader gives every task renderer's operation one, and
+    every poll a submit, list or cancel names)."""
+    if op.task is None:
+        raise RenderError(500, f"{op.id}: the contract has no task block.")
+    return op.task
 
 
 def servable(op: Operation) -> list[Example]:
@@ -80,7 +84,7 @@ def servable(op: Operation) -> list[Example]:
 
 
 def _status(op: Operation, value: Any) -> str | None:
-    found = get_values(value, task_block(op).get("status_field", "status"))
+    found = get_values(value, task_block(op).status_field)
     return state_text(found[0]) if found else None
 
 
@@ -90,7 +94,7 @@ def _documented(op: Operation) -> set[str]:
 
 
 def _success_examples(op: Operation) -> list[Example]:
-    success = task_block(op).get("success")
+    success = task_block(op).success
     return [e for e in servable(op) if _status(op, e.value) == success]
 
 
@@ -133,18 +137,18 @@ def poll_task(ctx: RenderContext, op: Operation, task_id: str, now_ms: int) -> P
         body = {"id": task_id, "status": step.state}
         return Polled(body, step, terminal, status=202)
     body = copy.deepcopy(example.value)
-    old_id = first(get_values(body, task.get("id_field", "id")))
+    old_id = first(get_values(body, task.id_field))
     if isinstance(old_id, str) and old_id:
         body = replace_strings(body, old_id, task_id)
-    set_values(body, task["status_field"], lambda like: typed(step.state, like))
-    if step.has_progress and task.get("progress_field") and not step.failed:
-        set_values(body, task["progress_field"], step.progress)
+    set_values(body, task.status_field, lambda like: typed(step.state, like))
+    if step.has_progress and task.progress_field and not step.failed:
+        set_values(body, task.progress_field, step.progress)
     _serve_results(ctx, task, body, task_id)
     return Polled(body, step, terminal)
 
 
-def _is_terminal(task: dict[str, Any], step: Step) -> bool:
-    return step.failed or step.state in task.get("terminal", [])
+def _is_terminal(task: TaskSpec, step: Step) -> bool:
+    return step.failed or step.state in task.terminal
 
 
 def _choose(op: Operation, step: Step, variant: int) -> Example | None:
@@ -154,28 +158,23 @@ def _choose(op: Operation, step: Step, variant: int) -> Example | None:
     examples = servable(op)
     if not examples:
         return None
-    if step.state == task["success"] and not step.failed:
+    if step.state == task.success and not step.failed:
         successes = _success_examples(op) or examples
         return successes[variant] if variant < len(successes) else successes[0]
     same = [e for e in examples if _status(op, e.value) == step.state]
-    if same and not (step.state == task["success"] and step.failed):
+    if same and not (step.state == task.success and step.failed):
         return same[0]
     if _is_terminal(task, step):
         named = [e for e in examples if e.name in FAILURE_NAMES]
-        ended = [
-            e
-            for e in examples
-            if _status(op, e.value) in task.get("terminal", [])
-            and _status(op, e.value) != task["success"]
-        ]
+        ended = [e for e in examples if _status(op, e.value) in task.failures]
         return (named or ended or examples)[0]
-    running = [e for e in examples if _status(op, e.value) not in task.get("terminal", [])]
+    running = [e for e in examples if _status(op, e.value) not in task.terminal]
     return running[0] if running else None
 
 
-def _serve_results(ctx: RenderContext, task: dict[str, Any], body: Any, task_id: str) -> None:
+def _serve_results(ctx: RenderContext, task: TaskSpec, body: Any, task_id: str) -> None:
     counter = itertools.count()  # one numbering for all result URLs: unique file names
-    for path in task.get("result_urls", []):
+    for path in task.result_urls:
         for container, key in slots(body, path):
             container[key] = _served(ctx, task_id, container, container[key], next(counter))
 
@@ -217,7 +216,7 @@ def now_ms() -> int:
 def render_poll(ctx: RenderContext) -> Any:
     """The task as it stands now: state and progress off the timeline, result URLs served here."""
     task = task_block(ctx.op)
-    task_id = task_id_of(ctx, task.get("id_param", "id"))
+    task_id = task_id_of(ctx, task.id_param)
     polled = poll_task(ctx, ctx.op, task_id, now_ms())
     if polled is None:
         return _not_found(ctx, task_id)
@@ -233,7 +232,7 @@ def _not_found(ctx: RenderContext, task_id: str) -> Any:
     if example is None or any(e.status == 404 for e in ctx.op.errors.documented):
         raise RenderError(404, f"Task {task_id} not found.")
     body = copy.deepcopy(example.value)
-    set_values(body, task_block(ctx.op).get("id_field", "id"), task_id)
+    set_values(body, task_block(ctx.op).id_field, task_id)
     return body
 
 
@@ -247,11 +246,11 @@ def render_submit(ctx: RenderContext) -> Any:
     if ctx.scenario == "banned" and (refused := ctx.op.example(BANNED_EXAMPLE)) is not None:
         return copy.deepcopy(refused.value)
     body = copy.deepcopy(ctx.example.value) if ctx.example else {}
-    id_field = task.get("id_field", "id")
+    id_field = task.id_field
     old = first(get_values(body, id_field))
     if old is None:
         return body
-    poll = operation(ctx, task.get("poll"))
+    poll = operation(ctx, task.poll)
     if poll is not None:
         _require_parent(ctx, poll)
     now = now_ms()
@@ -268,7 +267,7 @@ def _variant(poll: Operation | None, old_id: Any) -> int:
     submit example's (describe -> describe result, Kling images -> images); else the first."""
     if poll is None:
         return 0
-    id_field = task_block(poll).get("id_field", "id")
+    id_field = task_block(poll).id_field
     for i, example in enumerate(_success_examples(poll)):
         if old_id in get_values(example.value, id_field):
             return i
@@ -277,21 +276,21 @@ def _variant(poll: Operation | None, old_id: Any) -> int:
 
 def _require_parent(ctx: RenderContext, poll: Operation) -> None:
     """A submit whose path names an earlier task (Luma extend) needs it to exist and be done."""
-    param = task_block(poll).get("id_param", "id")
+    param = task_block(poll).id_param
     parent = ctx.path_params.get(param)
     if not parent:
         return
     polled = poll_task(ctx, poll, parent, now_ms())
     if polled is None:
         raise RenderError(404, f"Task {parent} not found.")
-    if polled.step.failed or polled.step.state != task_block(poll)["success"]:
+    if polled.step.failed or polled.step.state != task_block(poll).success:
         raise RenderError(400, f"Task {parent} is not completed (state {polled.step.state}).")
 
 
 def _schedule_callbacks(
-    ctx: RenderContext, task: dict[str, Any], poll: Operation, task_id: str, submitted_ms: int
+    ctx: RenderContext, task: TaskSpec, poll: Operation, task_id: str, submitted_ms: int
 ) -> None:
-    field = task.get("callback_field")
+    field = task.callback_field
     url = callback_url(first(get_values(ctx.body, field))) if field else None
     if url is None:
         return

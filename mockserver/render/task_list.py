@@ -34,10 +34,10 @@ def render_cancel(ctx: RenderContext) -> Any:
     """Cancel a running task (it then polls in the cancel state); a finished task answers the
     ``not-cancellable`` example; an unknown id is a 404."""
     task = task_block(ctx.op)
-    poll = operation(ctx, task.get("poll"))
+    poll = operation(ctx, task.poll)
     if poll is None:
         raise RenderError(500, f"{ctx.op.id}: task.poll names no operation.")
-    task_id = task_id_of(ctx, task.get("id_param") or task_block(poll).get("id_param", "id"))
+    task_id = task_id_of(ctx, task.id_param)  # a cancel without one has its poll's
     now = now_ms()
     polled = poll_task(ctx, poll, task_id, now)
     if polled is None:
@@ -80,7 +80,7 @@ def render_list(ctx: RenderContext) -> Any:
     terminal, oldest first. A Spring page (``totalElements``) is filtered and paged.
     """
     container = copy.deepcopy(ctx.example.value) if ctx.example else []
-    poll = operation(ctx, task_block(ctx.op).get("poll"))
+    poll = operation(ctx, task_block(ctx.op).poll)
     shape = _shape(ctx.op, container, poll) if poll is not None else None
     if poll is None or shape is None:
         return container
@@ -136,11 +136,11 @@ def _shape(op: Operation, container: Any, poll: Operation) -> _Shape | None:
     if not templates:
         return _Shape(array, [], "", None)
     first = templates[0]
-    parts = task_block(poll)["status_field"].split(".")
+    parts = task_block(poll).status_field.split(".")
     for i in range(len(parts) - 1, -1, -1):
         if get_values(first, ".".join(parts[i:])):
             return _Shape(array, templates, ".".join(parts[:i]), None)
-    status_field = task_block(poll)["status_field"]
+    status_field = task_block(poll).status_field
     for key, value in first.items():
         if isinstance(value, dict) and get_values(value, status_field):
             return _Shape(array, templates, None, key)
@@ -168,19 +168,19 @@ def _inner(shape: _Shape, item: Any) -> Any:
 
 
 def _template_terminal(poll: Operation, shape: _Shape, template: Any) -> bool:
-    status_field = task_block(poll)["status_field"] if shape.wrap else _item_status(poll, shape)
+    status_field = task_block(poll).status_field if shape.wrap else _item_status(poll, shape)
     found = get_values(_inner(shape, template), status_field)
-    return bool(found) and state_text(found[0]) in task_block(poll).get("terminal", [])
+    return bool(found) and state_text(found[0]) in task_block(poll).terminal
 
 
 def _fit(poll: Operation, shape: _Shape, body: Any) -> Any:
     """One list item made from a poll body, keys and extras as the list's examples have them."""
     if shape.wrap is not None:
-        status = task_block(poll)["status_field"]
-        template = _best(shape.templates, body, lambda t: t.get(shape.wrap), status)
+        spec = task_block(poll)
+        template = _best(shape.templates, body, lambda t: t.get(shape.wrap), spec.status_field)
         record = copy.deepcopy(template) if template is not None else {}
-        old = first(get_values(record.get(shape.wrap), task_block(poll).get("id_field", "id")))
-        new = first(get_values(body, task_block(poll).get("id_field", "id")))
+        old = first(get_values(record.get(shape.wrap), spec.id_field))
+        new = first(get_values(body, spec.id_field))
         if isinstance(old, str) and isinstance(new, str):
             record = replace_strings(record, old, new)
         record[shape.wrap] = body
@@ -198,7 +198,7 @@ def _fit(poll: Operation, shape: _Shape, body: Any) -> Any:
 
 
 def _item_status(poll: Operation, shape: _Shape) -> str:
-    status_field: str = task_block(poll)["status_field"]
+    status_field = task_block(poll).status_field
     return status_field[len(shape.prefix) + 1 :] if shape.prefix else status_field
 
 

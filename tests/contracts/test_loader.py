@@ -160,3 +160,91 @@ def test_validator_cache_is_bounded() -> None:
     for n in range(10):
         assert v.is_valid({"type": "integer", "minimum": n}, 100)
     assert len(v._cache) == 3
+
+
+POLL_TASK = {
+    "role": "poll",
+    "id_param": "id",
+    "status_field": "status",
+    "states": ["queued", "running", "done", "failed"],
+    "initial": ["queued"],
+    "terminal": ["done", "failed"],
+    "success": "done",
+    "transitions": {"queued": ["running"], "running": ["done", "failed"]},
+    "timeline": [{"after": 0, "state": "queued"}, {"after": 2, "state": "done", "progress": 1}],
+}
+
+
+def _task_op(op_id: str, path: str, render: str, task: dict) -> dict:
+    op = {**GOOD, "id": op_id, "path": path, "task": task}
+    return {**op, "response": {**GOOD["response"], "render": render}}
+
+
+def test_the_task_block_loads_typed_with_its_defaults(tmp_path: Path) -> None:
+    poll_task = {**POLL_TASK, "id_param": "task_id"}
+    write(tmp_path, "demo.poll", _task_op("demo.poll", "/v1/poll", "task.poll", poll_task))
+    submit = {"role": "submit", "poll": "demo.poll"}
+    write(tmp_path, "demo.submit", _task_op("demo.submit", "/v1/submit", "task.submit", submit))
+    cancel = {"role": "cancel", "poll": "demo.poll"}
+    write(tmp_path, "demo.cancel", _task_op("demo.cancel", "/v1/cancel", "task.cancel", cancel))
+    cs = load_contracts([tmp_path])
+    poll = cs.get("demo.poll").task
+    assert poll is not None and poll.failures == ("failed",)
+    assert [(s.after, s.state, s.has_progress) for s in poll.timeline] == [
+        (0.0, "queued", False),
+        (2.0, "done", True),
+    ]
+    assert poll.transitions["running"] == ("done", "failed")
+    sub = cs.get("demo.submit").task
+    assert sub is not None and sub.role == cs.get("demo.submit").task_role == "submit"
+    assert (sub.id_field, sub.status_field, sub.callback_field) == ("id", "status", None)
+    stop = cs.get("demo.cancel").task
+    assert stop is not None and stop.id_param == "task_id"  # a cancel without one: the poll's
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"success": "nope"}, "task.success: 'nope' is not one of task.terminal"),
+        ({"terminal": ["done", "lost"]}, "task.terminal: 'lost' not in task.states"),
+        (
+            {"transitions": {"queued": ["gone"]}},
+            "task.transitions.queued: 'gone' not in task.states",
+        ),
+        (
+            {"timeline": [{"after": 3, "state": "queued"}, {"after": 1, "state": "done"}]},
+            "task.timeline: the steps' 'after' must not decrease",
+        ),
+        (
+            {"timeline": [{"after": 0, "state": "paused"}]},
+            "task.timeline: 'paused' not in task.states",
+        ),
+        ({"states": None}, "task.states: a poll needs it"),
+        (
+            {"role": "submit"},
+            "task.role: response.render task.poll needs a task block of role poll",
+        ),
+    ],
+)
+def test_a_broken_task_block_names_the_field(tmp_path: Path, change: dict, expected: str) -> None:
+    task = {k: v for k, v in {**POLL_TASK, **change}.items() if v is not None}
+    path = write(tmp_path, "demo.poll", _task_op("demo.poll", "/v1/poll", "task.poll", task))
+    assert f"{path}: {expected}" in problems(tmp_path)
+
+
+def test_a_submit_must_name_a_poll_that_is_one(tmp_path: Path) -> None:
+    write(tmp_path, "demo.ping", GOOD)
+    bad = {"role": "submit", "poll": "demo.ping"}
+    path = write(tmp_path, "demo.submit", _task_op("demo.submit", "/v1/s", "task.submit", bad))
+    found = problems(tmp_path)
+    assert f"{path}: task.poll: 'demo.ping' is not a poll (its task.role must be poll)" in found
+    write(
+        tmp_path,
+        "demo.submit",
+        _task_op("demo.submit", "/v1/s", "task.submit", {"role": "submit", "poll": "demo.nope"}),
+    )
+    assert f"{path}: task.poll: unknown operation 'demo.nope'" in problems(tmp_path)
+    write(
+        tmp_path, "demo.submit", _task_op("demo.submit", "/v1/s", "task.submit", {"role": "submit"})
+    )
+    assert f"{path}: task.poll: a submit must name its poll" in problems(tmp_path)

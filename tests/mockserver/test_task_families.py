@@ -14,7 +14,7 @@ import pytest
 
 from contracts.dotted import get_values
 from contracts.media import png
-from contracts.model import ContractSet, Operation
+from contracts.model import ContractSet, Operation, TaskSpec, TimelineStep
 from contracts.validation import Validators
 from mockserver import MockConfig, create_app
 from mockserver.background import serve_in_thread
@@ -52,21 +52,22 @@ def slow(slow_url: str) -> Iterator[httpx.Client]:
         yield client
 
 
-def task(op: Operation) -> dict[str, Any]:
-    return dict(op.task or {})
+def task(op: Operation) -> TaskSpec:
+    assert op.task is not None, op.id
+    return op.task
 
 
 def polls(contracts: ContractSet) -> list[Operation]:
-    return [op for op in contracts if task(op).get("role") == "poll"]
+    return [op for op in contracts if op.task_role == "poll"]
 
 
 def submits(contracts: ContractSet) -> list[Operation]:
-    return [op for op in contracts if task(op).get("role") == "submit"]
+    return [op for op in contracts if op.task_role == "submit"]
 
 
 def poll_request(op: Operation, task_id: str) -> tuple[str, str, Any]:
     """Method, path and JSON body that poll ``task_id`` through ``op``."""
-    param = task(op).get("id_param", "id")
+    param = task(op).id_param
     path = op.path.replace("{" + param + "}", task_id)
     for name, schema in op.path_params.items():  # other path parameters: their first value
         if isinstance(schema, dict) and schema.get("enum"):
@@ -83,7 +84,7 @@ def poll(client: httpx.Client, op: Operation, task_id: str) -> httpx.Response:
 
 
 def status_of(op: Operation, body: Any) -> str:
-    value = get_values(body, task(op)["status_field"])[0]
+    value = get_values(body, task(op).status_field)[0]
     return value if isinstance(value, str) else str(value).lower()
 
 
@@ -117,7 +118,7 @@ def check_urls(client: httpx.Client, base: str, body: Any, fetched: set[str]) ->
 
 def expects_files(op: Operation, example: Any) -> bool:
     """True when the example has a result URL of a kind the mock serves."""
-    found = [u for p in task(op).get("result_urls", []) for u in get_values(example.value, p)]
+    found = [u for p in task(op).result_urls for u in get_values(example.value, p)]
     return any(
         isinstance(u, str) and urlsplit(u).path.rsplit(".", 1)[-1] in SERVED_KINDS for u in found
     )
@@ -125,7 +126,7 @@ def expects_files(op: Operation, example: Any) -> bool:
 
 def example_id(op: Operation) -> str:
     """A task id of the shape the poll's provider uses (from its first example)."""
-    like = get_values(op.response.examples[0].value, task(op).get("id_field", "id"))
+    like = get_values(op.response.examples[0].value, task(op).id_field)
     return str(like[0]) if like else "rk-like"
 
 
@@ -135,13 +136,13 @@ def crafted(op: Operation, seconds_ago: float, scenario: str, variant: int = 0) 
     return new_task_id(example_id(op), ms, scenario, variant)
 
 
-def moments(op: Operation) -> list[tuple[float, dict[str, Any]]]:
+def moments(op: Operation) -> list[tuple[float, TimelineStep]]:
     """A time inside each timeline step, with the step."""
-    line = task(op)["timeline"]
+    line = task(op).timeline
     out = []
     for i, step in enumerate(line):
-        end = line[i + 1]["after"] if i + 1 < len(line) else step["after"] + 4
-        out.append(((step["after"] + end) / 2, step))
+        end = line[i + 1].after if i + 1 < len(line) else step.after + 4
+        out.append(((step.after + end) / 2, step))
     return out
 
 
@@ -149,17 +150,17 @@ def test_every_submit_names_a_poll_with_a_timeline(contracts: ContractSet) -> No
     assert len(polls(contracts)) >= 13 and len(submits(contracts)) >= 30
     for op in submits(contracts):
         assert op.response.render == "task.submit", op.id
-        target = contracts.get(task(op)["poll"])
+        target = contracts.get(task(op).poll)
         assert target.response.render == "task.poll", op.id
     for op in polls(contracts):
         t = task(op)
-        assert t.get("timeline") and t["timeline"][-1]["state"] == t["success"], op.id
+        assert t.timeline and t.timeline[-1].state == t.success, op.id
         for example in op.response.examples:
-            assert status_of(op, example.value) in t["states"], (op.id, example.name)
+            assert status_of(op, example.value) in t.states, (op.id, example.name)
     for op in contracts:
-        if task(op).get("role") in ("list", "cancel"):
-            assert op.response.render == f"task.{task(op)['role']}", op.id
-            assert task(contracts.get(task(op)["poll"])).get("role") == "poll", op.id
+        if op.task_role in ("list", "cancel"):
+            assert op.response.render == f"task.{task(op).role}", op.id
+            assert contracts.get(task(op).poll).task_role == "poll", op.id
 
 
 def test_every_poll_walks_its_states_with_valid_bodies(
@@ -169,24 +170,24 @@ def test_every_poll_walks_its_states_with_valid_bodies(
     fetched: set[str] = set()
     for op in polls(contracts):
         t = task(op)
-        successes = [e for e in op.response.examples if status_of(op, e.value) == t["success"]]
+        successes = [e for e in op.response.examples if status_of(op, e.value) == t.success]
         for variant in range(max(1, len(successes))):
             progress: list[float] = []
             for seconds, step in moments(op):
                 r = poll(slow, op, crafted(op, seconds, "success", variant))
                 if r.status_code == 202:  # a running state no example documents (Stability)
-                    assert step["state"] != t["success"] and r.json()["status"] == step["state"]
+                    assert step.state != t.success and r.json()["status"] == step.state
                     continue
                 assert r.status_code == 200, (op.id, step, r.text)
                 body = r.json()
                 assert op.response.schema is not None
                 assert validators.problems(op.response.schema, body) == [], (op.id, step)
-                assert status_of(op, body) == step["state"], (op.id, step)
-                if "progress" in step:
-                    got = get_values(body, t["progress_field"])[0]
+                assert status_of(op, body) == step.state, (op.id, step)
+                if step.has_progress:
+                    got = get_values(body, t.progress_field)[0]
                     progress.append(float(str(got).rstrip("%")))
                 served = check_urls(slow, slow_url, body, fetched)
-                if step["state"] == t["success"] and expects_files(op, successes[variant]):
+                if step.state == t.success and expects_files(op, successes[variant]):
                     assert served, (op.id, variant)
             assert progress == sorted(progress), (op.id, progress)
 
@@ -197,8 +198,8 @@ def test_failure_and_banned_end_in_the_providers_failure(
     validators = Validators(contracts.components)
     for op in polls(contracts):
         t = task(op)
-        end = t["timeline"][-1]["after"] + 1
-        first_change = t["timeline"][1]["after"] if len(t["timeline"]) > 1 else 0
+        end = t.timeline[-1].after + 1
+        first_change = t.timeline[1].after if len(t.timeline) > 1 else 0
         for scenario, seconds in (("failure", end), ("banned", first_change + 1)):
             r = poll(slow, op, crafted(op, seconds, scenario))
             assert r.status_code == 200, (op.id, scenario, r.text)
@@ -206,13 +207,13 @@ def test_failure_and_banned_end_in_the_providers_failure(
             assert op.response.schema is not None
             assert validators.problems(op.response.schema, body) == [], (op.id, scenario)
             state = status_of(op, body)
-            assert state in t["terminal"], (op.id, scenario, state)
-            if state == t["success"]:  # the states cannot say it: the body does (ideogram)
+            assert state in t.terminal, (op.id, scenario, state)
+            if state == t.success:  # the states cannot say it: the body does (ideogram)
                 assert get_values(body, "sampling_requests.*.is_errored") == [True], op.id
         running = poll(slow, op, crafted(op, 0, "banned"))
         assert running.status_code in (200, 202)
         if running.status_code == 200:
-            assert status_of(op, running.json()) in t["initial"], op.id
+            assert status_of(op, running.json()) in t.initial, op.id
 
 
 def test_unknown_ids_are_refused_in_the_envelope(
@@ -263,17 +264,17 @@ def test_every_submit_answers_an_id_its_poll_knows_at_once(
         schema = op.response.schema
         assert schema is not None
         assert Validators(contracts.components).problems(schema, body) == [], op.id
-        task_id = get_values(body, task(op)["id_field"])[0]
-        example = get_values(op.response.examples[0].value, task(op)["id_field"])[0]
+        task_id = get_values(body, task(op).id_field)[0]
+        example = get_values(op.response.examples[0].value, task(op).id_field)[0]
         assert task_id != example, op.id
         assert len(task_id) == len(str(example)) or task_id.startswith("rk"), op.id
-        target = contracts.get(task(op)["poll"])
+        target = contracts.get(task(op).poll)
         first = poll(http, target, task_id)
         assert first.status_code in (200, 202), (op.id, first.text)
         state = (
             first.json()["status"] if first.status_code == 202 else status_of(target, first.json())
         )
-        assert state in task(target)["initial"], (op.id, state)
+        assert state in task(target).initial, (op.id, state)
 
 
 def test_luma_extend_needs_a_completed_generation(
@@ -350,7 +351,7 @@ def test_viggle_and_stability_take_multipart_and_finish(
     ):  # fmt: skip
         op = contracts.get(submit_id)
         answer = http.post(op.path, **submit_request(op)).json()
-        task_id = get_values(answer, task(op)["id_field"])[0]
+        task_id = get_values(answer, task(op).id_field)[0]
         statuses = []
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from contracts.loader import task_spec
 from contracts.model import ContractSet
 from contracts.validation import Validators
 from mockserver import store
@@ -57,16 +58,19 @@ def test_ids_only_count_when_recent() -> None:
     assert not is_current(decode_task_id("1730000000000481"), now)  # type: ignore[arg-type]
 
 
-TASK = {
-    "success": "SUCCESS",
-    "terminal": ["SUCCESS", "FAILURE", "CANCEL"],
-    "timeline": [
-        {"after": 0, "state": "SUBMITTED", "progress": "0%"},
-        {"after": 1, "state": "IN_PROGRESS", "progress": "15%"},
-        {"after": 2, "state": "IN_PROGRESS", "progress": "62%"},
-        {"after": 3, "state": "SUCCESS", "progress": "100%"},
-    ],
-}
+TASK = task_spec(
+    {
+        "role": "poll",
+        "success": "SUCCESS",
+        "terminal": ["SUCCESS", "FAILURE", "CANCEL"],
+        "timeline": [
+            {"after": 0, "state": "SUBMITTED", "progress": "0%"},
+            {"after": 1, "state": "IN_PROGRESS", "progress": "15%"},
+            {"after": 2, "state": "IN_PROGRESS", "progress": "62%"},
+            {"after": 3, "state": "SUCCESS", "progress": "100%"},
+        ],
+    }
+)
 
 
 def test_state_follows_the_timeline() -> None:
@@ -84,15 +88,19 @@ def test_state_follows_the_timeline() -> None:
 
 
 def test_a_failure_the_states_cannot_express_is_marked_failed() -> None:
-    task = {"success": "true", "terminal": ["true"], "timeline": [{"after": 0, "state": "false"}]}
-    task["timeline"].append({"after": 4, "state": "true"})  # type: ignore[attr-defined]
+    timeline = [{"after": 0, "state": "false"}, {"after": 4, "state": "true"}]
+    task = task_spec(
+        {"role": "poll", "success": "true", "terminal": ["true"], "timeline": timeline}
+    )
     step = state_at(task, 5, "failure")
     assert step.state == "true" and step.failed
     assert not state_at(task, 5, "success").failed
 
 
 def test_the_failure_state_prefers_a_documented_one() -> None:
-    task = {"success": "Ready", "terminal": ["Ready", "Error", "Content Moderated"]}
+    task = task_spec(
+        {"role": "poll", "success": "Ready", "terminal": ["Ready", "Error", "Content Moderated"]}
+    )
     assert failure_state(task) == "Error"
     assert failure_state(task, {"Pending", "Content Moderated"}) == "Content Moderated"
 

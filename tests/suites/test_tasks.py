@@ -73,7 +73,7 @@ def ctx(contracts: ContractSet, fast_url: str) -> Iterator[CheckContext]:
 
 
 def role(op: Operation) -> str | None:
-    return (op.task or {}).get("role")
+    return op.task_role
 
 
 def by_check(findings: list[Finding]) -> dict[str, Finding]:
