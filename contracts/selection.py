@@ -130,11 +130,14 @@ class _Walking:
     """A condition on a dotted path: the path split once, walked as ``get_values`` walks it
     (``*`` through arrays only), the values judged as ``holds`` judges them."""
 
-    __slots__ = ("cond", "parts")
+    __slots__ = ("cond", "first", "parts")
 
     def __init__(self, cond: Condition) -> None:
         self.cond = cond
         self.parts = tuple(cond.field.split(".")) if cond.field else ()
+        self.first = bool(self.parts) and self.parts[0] != "*"
+        """The walk starts at a top-level field (not ``*``): a body without it reaches
+        nothing."""
 
     def __call__(self, body: Any) -> bool:
         current = [body]
@@ -158,24 +161,31 @@ def _walking(cond: Condition) -> Test:
     return _Walking(cond)
 
 
-TABLE_SIZE = 256
-"""String values remembered per field (model ids a client sends): a bound, since bodies are
-the client's to choose."""
+TABLE_SIZE = 512
+"""Shapes of bodies remembered per selector: a bound, since bodies are the client's to
+choose."""
+_ABSENT = object()
+_SCALARS = (str, bool, int, float, type(None))
+Plan = tuple[tuple[Operation, tuple[int, ...]], ...]
 
 
 class Selector:
     """``select`` (and, when nothing matches, ``rank``'s last) for one fixed list of
     operations, prepared once: the operations in the order ``select`` prefers them, each
     distinct condition compiled once and tested at most once per body, the first operation
-    whose conditions all hold taken. The conditions on one top-level field (the ``model``
-    globs of a chat route) are answered together from a table by the field's string value,
-    filled as values are seen. The mock keeps one per route and method."""
+    whose conditions all hold taken.
+
+    The conditions on one top-level field (``model`` globs, ``stream``, ``tools`` present)
+    depend on that field's value alone, so a body's *shape* (those fields' values, or only
+    whether a field is there for a field that is only tested for presence) decides them all:
+    per shape, the operations whose one-field conditions hold are kept, with only their
+    path-walking conditions left to test. The mock keeps one selector per route and method."""
 
     def __init__(self, ops: Sequence[Operation]) -> None:
         self.ops = tuple(ops)
         index: dict[tuple[str, str, str], int] = {}
         self._tests: list[Test] = []
-        fields: dict[str, list[int]] = {}
+        fields: dict[str, set[str]] = {}
         plan: list[tuple[Operation, tuple[int, ...]]] = []
         for op in self.ops:
             ids = []
@@ -184,46 +194,83 @@ class Selector:
                 if key not in index:
                     index[key] = len(self._tests)
                     self._tests.append(_compiled(cond))
-                    name = _one_field(cond)
-                    if name is not None:
-                        fields.setdefault(name, []).append(index[key])
+                name = _one_field(cond)
+                if name is not None:
+                    fields.setdefault(name, set()).add(cond.op)
                 ids.append(index[key])
             # all must hold, so the order is free: one-field tests first, path walks last
             ids.sort(key=lambda i: isinstance(self._tests[i], _Walking))
             plan.append((op, tuple(ids)))
         # select keeps the first of equal keys: a stable sort on the key, highest first
         plan.sort(key=lambda item: (item[0].priority, len(item[0].match)), reverse=True)
-        self._plan = tuple(plan)
+        self._plan: Plan = tuple(plan)
         self._fallback = rank(self.ops)[-1] if self.ops else None
-        # test id -> (field, the ids of every test on it, that field's table)
-        self._together: dict[int, tuple[str, tuple[int, ...], dict[str, tuple[bool, ...]]]] = {}
-        for name, together in fields.items():
-            if len(together) > 1:
-                table: dict[str, tuple[bool, ...]] = {}
-                self._together.update((i, (name, tuple(together), table)) for i in together)
+        self._fields = tuple((name, ops_on == {"present"}) for name, ops_on in fields.items())
+        # a path walk whose first field a body lacks reaches nothing: decided by the shape too
+        self._walk_fields = tuple(
+            sorted({t.parts[0] for t in self._tests if isinstance(t, _Walking) and t.first})
+        )
+        self._by_shape: dict[tuple[Any, ...], Plan] = {}
+
+    def _shape(self, body: Any) -> tuple[Any, ...] | None:
+        """What the one-field conditions see of the body; None when a value is not a plain
+        scalar (a list where a string was expected...): then nothing is kept."""
+        if not isinstance(body, dict):
+            return ()
+        shape: list[Any] = []
+        for name, presence_only in self._fields:
+            value = body.get(name, _ABSENT)
+            if presence_only:
+                shape.append(value is not _ABSENT and value is not None)
+            elif value is _ABSENT:
+                shape.append(_ABSENT)
+            elif type(value) in _SCALARS:
+                shape.append((type(value), value))
+            else:
+                return None
+        shape.extend(name in body for name in self._walk_fields)
+        return tuple(shape)
+
+    def _left(self, body: Any) -> Plan:
+        """The operations whose one-field conditions hold for the body, with the conditions
+        still to test (path walks)."""
+        tests = self._tests
+        known: dict[int, bool] = {}
+        left = []
+        is_dict = isinstance(body, dict)
+        for op, ids in self._plan:
+            walks = []
+            for i in ids:
+                test = tests[i]
+                if isinstance(test, _Walking) and not (
+                    test.first and (not is_dict or test.parts[0] not in body)
+                ):
+                    walks.append(i)
+                    continue
+                held = known.get(i)
+                if held is None:
+                    held = known[i] = test(body)
+                if not held:
+                    break
+            else:
+                left.append((op, tuple(walks)))
+        return tuple(left)
 
     def select(self, body: Any) -> Operation | None:
         """``select(ops, body)``."""
+        shape = self._shape(body)
+        plan = self._by_shape.get(shape) if shape is not None else None
+        if plan is None:
+            plan = self._left(body)
+            if shape is not None and len(self._by_shape) < TABLE_SIZE:
+                self._by_shape[shape] = plan
         known: dict[int, bool] = {}
         tests = self._tests
-        together = self._together
-        for op, ids in self._plan:
+        for op, ids in plan:
             for i in ids:
                 held = known.get(i)
                 if held is None:
-                    entry = together.get(i)
-                    value = body.get(entry[0]) if entry and isinstance(body, dict) else None
-                    if entry is not None and isinstance(value, str):
-                        _, same, table = entry
-                        row = table.get(value)
-                        if row is None:
-                            row = tuple(tests[j](body) for j in same)
-                            if len(table) < TABLE_SIZE:
-                                table[value] = row
-                        known.update(zip(same, row, strict=True))
-                        held = known[i]
-                    else:
-                        held = known[i] = tests[i](body)
+                    held = known[i] = tests[i](body)
                 if not held:
                     break
             else:

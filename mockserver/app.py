@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from contracts.loader import default_contracts
 from contracts.model import ContractSet, Example, Operation
 from contracts.openapi import to_openapi
 from contracts.paths import PrefixMap
@@ -288,7 +287,11 @@ def _json(payload: Any) -> Response:
 
 def create_app(contracts: ContractSet | None = None, config: MockConfig | None = None) -> Starlette:
     """The ASGI app serving ``contracts`` (default: the shipped ones)."""
-    relay = MockRelay(contracts or default_contracts(), config or MockConfig())
+    if contracts is None:
+        from contracts.loader import default_contracts  # serving passes its own: not imported
+
+        contracts = default_contracts()
+    relay = MockRelay(contracts, config or MockConfig())
     app = Starlette(routes=[Route("/{path:path}", relay.handle, methods=METHODS)])
     app.state.relay = relay
     return app

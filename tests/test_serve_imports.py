@@ -42,7 +42,7 @@ import json, sys
 from mockserver.asgi import app_from_env
 app = app_from_env()
 print(json.dumps({"packages": sorted({m.split(".")[0] for m in sys.modules}),
-                  "app": str(type(app))}))
+                  "modules": sorted(sys.modules), "app": str(type(app))}))
 """
 
 
@@ -73,3 +73,10 @@ def test_a_worker_imports_nothing_of_the_suites() -> None:
     found = run(WORKER)
     assert set(found["packages"]) & NOT_FOR_SERVING == set()
     assert "FaultMiddleware" in str(found["app"])
+
+
+def test_a_start_on_cached_contracts_does_not_import_the_loader() -> None:
+    run(WORKER)  # fills the contract cache (conftest: this session's own directory)
+    found = run(WORKER)
+    assert "contracts.loader" not in found["modules"]
+    assert set(found["packages"]) & {"jsonschema", "yaml", "referencing"} == set()

@@ -159,13 +159,22 @@ def test_the_selector_chooses_as_select_does(contracts: ContractSet) -> None:
                 if not isinstance(example.value, dict):
                     continue
                 bodies.append(example.value)
-                for stream in (True, False, None):
+                for stream in (True, False, None, 1, 0, 1.0, "true", [True]):
                     bodies.append({**example.value, "stream": stream})
+                for tools in (None, [], [{"type": "function"}], "x"):
+                    bodies.append({**example.value, "tools": tools})
+                bodies += [
+                    {**example.value, "modalities": ["text", "audio"]},
+                    {**example.value, "response_format": {"type": "json_schema"}},
+                    {**example.value, "response_format": None, "messages": None},
+                    {k: v for k, v in example.value.items() if k != "messages"},
+                ]
                 bodies.append({k: v for k, v in example.value.items() if k != "stream"})
                 bodies.append({**example.value, "tools": [], "n": 2})
                 if "model" in example.value:
                     bodies += [{**example.value, "model": m} for m in models]
-        for body in bodies:
+                    bodies += [{**example.value, "model": m} for m in (None, 4, ["gpt-4o"])]
+        for body in bodies * 2:  # twice: the second time from what the selector kept
             assert selector.select(body) is select(ops, body), body
             assert selector.choose(body) is (select(ops, body) or rank(ops)[-1])
             checked += 1
