@@ -2,7 +2,8 @@
 
 ``contracts`` imports none of the others (and ``contracts/wire`` nothing of relaykit but
 itself); ``mockserver`` and ``suites`` import ``contracts`` and never each other; ``reports``
-reads only the run record (``suites.record``, ``suites.findings``); ``relaykit/`` (the CLI)
+reads only the run record (``suites.record``, ``suites.findings``, and the pure ``severity``,
+``causes`` and ``score`` the record is derived with); ``relaykit/`` (the CLI)
 may import them all. Every import counts, a lazy one inside a function too.
 """
 
@@ -17,15 +18,9 @@ import pytest
 from tests.conftest import ROOT
 
 ROOMS = ("contracts", "mockserver", "suites", "reports", "relaykit")
-RECORD = ("suites.record", "suites.findings")
-"""What reports may read of the suites: the run record's format."""
-KNOWN = {
-    ("suites/pytest_plugin.py", "reports"): (
-        "issue 16 item 5: the plugin still writes the run itself; the shared run front-end "
-        "takes this arrow away"
-    ),
-}
-"""Back-arrows that exist today and are scheduled to go, by (file, room imported)."""
+RECORD = ("suites.record", "suites.findings", "suites.severity", "suites.causes", "suites.score")
+"""What reports may read of the suites: the run record's format, and the pure modules the record
+computes its derived blocks with (severity, causes, score)."""
 
 
 def module_name(root: Path, path: Path) -> str:
@@ -72,11 +67,11 @@ def rule(source: str, target: str) -> str | None:
         return None if into == "contracts" else f"{room} imports only contracts"
     if room == "reports":
         ok = any(target == r or target.startswith(r + ".") for r in RECORD)
-        return None if ok else "reports reads only the run record (suites.record, suites.findings)"
+        return None if ok else "reports reads only the run record (suites.record, ...)"
     return None
 
 
-def violations(root: Path, known: dict[tuple[str, str], str] | None = None) -> list[str]:
+def violations(root: Path) -> list[str]:
     """Every import that breaks a rule, as ``file:line: source imports target (rule)``."""
     found = []
     for room in ROOMS:
@@ -85,20 +80,13 @@ def violations(root: Path, known: dict[tuple[str, str], str] | None = None) -> l
             source = module_name(root, path)
             for line, target in dict.fromkeys(imports(root, path)):
                 why = rule(source, target)
-                if why and (rel, target.split(".")[0]) not in (known or {}):
+                if why:
                     found.append(f"{rel}:{line}: {source} imports {target} ({why})")
     return found
 
 
 def test_the_packages_hold_the_import_rules() -> None:
-    assert violations(ROOT, KNOWN) == []
-
-
-def test_each_known_back_arrow_still_exists() -> None:
-    """When one goes, its entry in KNOWN must go too, so that it cannot come back unseen."""
-    everything = violations(ROOT)
-    for rel, room in KNOWN:
-        assert any(v.startswith(f"{rel}:") and f" imports {room}" in v for v in everything), rel
+    assert violations(ROOT) == []
 
 
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -136,7 +124,7 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
                 "suites/runner.py": "",
             },
             "reports/html.py:1: reports.html imports suites.runner "
-            "(reports reads only the run record (suites.record, suites.findings))",
+            "(reports reads only the run record (suites.record, ...))",
         ),
         (
             {"contracts/wire/sse.py": "from contracts.model import Operation\n"},
