@@ -210,9 +210,35 @@ def wrk_script(scenario: str, directory: Path) -> Path:
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
-def wrk(url: str, scenario: str, seconds: float, connections: int, scripts: Path) -> float:
-    """req/s of one wrk run; a run with errors or non-2xx answers is refused."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its descendants so far."""
+    ticks = 0
+    for p in descendants(pid):
+        with contextlib.suppress(OSError), open(f"/proc/{p}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Run:
+    rps: float
+    cpu_us: float
+    """The server's own CPU time per request (all its processes): what it costs, whatever else
+    runs on the machine."""
+
+
+def wrk(
+    url: str,
+    scenario: str,
+    seconds: float,
+    connections: int,
+    scripts: Path,
+    server: Server | None = None,
+) -> Run:
+    """req/s of one wrk run (and the server's CPU per request); errors or non-2xx refused."""
     path = SCENARIOS[scenario][1]
+    before = cpu_seconds(server.proc.pid) if server and server.proc else 0.0
     out = subprocess.run(
         [
             "taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s",
@@ -225,8 +251,10 @@ def wrk(url: str, scenario: str, seconds: float, connections: int, scripts: Path
     if bad or errors:
         raise SystemExit(f"wrk against {url} ({scenario}) saw failures:\n{out}")
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert m, out
-    return float(m.group(1))
+    n = re.search(r"(\d+) requests in", out)
+    assert m and n, out
+    spent = cpu_seconds(server.proc.pid) - before if server and server.proc else 0.0
+    return Run(float(m.group(1)), spent * 1e6 / max(1, int(n.group(1))))
 
 
 def first_event_ms(port: int, runs: int) -> float:
@@ -350,18 +378,21 @@ def median_table(
     args: argparse.Namespace,
     scripts: Path,
     label: str,
-) -> dict[tuple[str, str], float]:
+) -> dict[tuple[str, str], Run]:
     """Rounds of wrk over (relaykit, other) pairs, order alternated; medians by (server, scen)."""
-    runs: dict[tuple[str, str], list[float]] = {}
+    runs: dict[tuple[str, str], list[Run]] = {}
     for r in range(args.rounds):
         for scenario in scenarios:
             for a, b in pairs:
                 order = (a, b) if r % 2 == 0 else (b, a)
                 for s in order:
-                    rps = wrk(s.url, scenario, args.seconds, args.connections, scripts)
-                    runs.setdefault((s.name, scenario), []).append(rps)
+                    run = wrk(s.url, scenario, args.seconds, args.connections, scripts, s)
+                    runs.setdefault((s.name, scenario), []).append(run)
         print(f"  {label}: round {r + 1}/{args.rounds} done", file=sys.stderr)
-    return {k: statistics.median(v) for k, v in runs.items()}
+    return {
+        k: Run(statistics.median(r.rps for r in v), statistics.median(r.cpu_us for r in v))
+        for k, v in runs.items()
+    }
 
 
 def main() -> None:
@@ -475,10 +506,16 @@ def throughput(
     finally:
         relaykit.stop()
         bare.stop()
-    print(f"{'scenario':<12} {'relaykit':>10} {'bare':>10} {'ratio':>7}   (req/s, medians)")
+    print(
+        f"{'scenario':<12} {'relaykit':>10} {'bare':>10} {'ratio':>7}   (req/s, medians)"
+        f"   {'relaykit':>9} {'bare':>9} {'ratio':>7}   (server CPU us per request)"
+    )
     for scenario in scenarios:
         a, b = one[("relaykit", scenario)], one[("bare", scenario)]
-        print(f"{scenario:<12} {a:>10.0f} {b:>10.0f} {a / b:>7.2f}")
+        print(
+            f"{scenario:<12} {a.rps:>10.0f} {b.rps:>10.0f} {a.rps / b.rps:>7.2f}"
+            f"   {a.cpu_us:>9.0f} {b.cpu_us:>9.0f} {b.cpu_us / a.cpu_us:>7.2f}"
+        )
     print(
         f"time to first event, pacing off (median of {args.ttfe_runs}, one at a time): "
         f"relaykit {ttfe['relaykit']:.2f} ms, bare {ttfe['bare']:.2f} ms"
@@ -502,7 +539,10 @@ def throughput(
         for scenario in ("models", "chat"):
             a, b = two[("relaykit", scenario)], two[("bare", scenario)]
             a1, b1 = one[("relaykit", scenario)], one[("bare", scenario)]
-            print(f"{scenario:<12} {a:>10.0f} {a / a1:>10.2f} {b:>10.0f} {b / b1:>10.2f}")
+            print(
+                f"{scenario:<12} {a.rps:>10.0f} {a.rps / a1.rps:>10.2f} "
+                f"{b.rps:>10.0f} {b.rps / b1.rps:>10.2f}"
+            )
 
 
 def prism(args: argparse.Namespace, work: Path, cache_env: dict[str, str], scripts: Path) -> None:
@@ -529,7 +569,10 @@ def prism(args: argparse.Namespace, work: Path, cache_env: dict[str, str], scrip
     print(f"{'scenario':<12} {'relaykit':>10} {'prism':>10} {'x prism':>8}")
     for scenario in ("models", "chat"):
         a, b = vs[("relaykit", scenario)], vs[("prism", scenario)]
-        print(f"{scenario:<12} {a:>10.0f} {b:>10.0f} {a / b:>8.2f}")
+        print(
+            f"{scenario:<12} {a.rps:>10.0f} {b.rps:>10.0f} {a.rps / b.rps:>8.2f}"
+            f"   (CPU per request: {a.cpu_us:.0f} vs {b.cpu_us:.0f} us, {b.cpu_us / a.cpu_us:.2f}x)"
+        )
 
 
 def granian(args: argparse.Namespace, work: Path, cache_env: dict[str, str], scripts: Path) -> None:
@@ -566,7 +609,10 @@ def granian(args: argparse.Namespace, work: Path, cache_env: dict[str, str], scr
     print(f"{'scenario':<12} {'relaykit':>10} {'bare':>10} {'ratio':>7}   (req/s, medians)")
     for scenario in SCENARIOS:
         a, b = on[("relaykit", scenario)], on[("bare", scenario)]
-        print(f"{scenario:<12} {a:>10.0f} {b:>10.0f} {a / b:>7.2f}")
+        print(
+            f"{scenario:<12} {a.rps:>10.0f} {b.rps:>10.0f} {a.rps / b.rps:>7.2f}"
+            f"   (CPU per request: {a.cpu_us:.0f} vs {b.cpu_us:.0f} us)"
+        )
 
 
 if __name__ == "__main__":
