@@ -55,4 +55,9 @@ STREAM_RENDERERS: dict[str, StreamRenderer] = {
 __all__ = [
     "CONSTANT_JSON",
     "JSON_RENDERERS",
-    "STREAM_RENDERERS", "Event", "Raw", "RenderContext", "RenderError"]
+    "STREAM_RENDERERS",
+    "Event",
+    "Raw",
+    "RenderContext",
+    "RenderError",
+]
