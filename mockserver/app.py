@@ -86,7 +86,7 @@ class MockRelay:
             return self._no_route(request, resolution.match.allowed)
         envelope = self.contracts.envelopes[candidates[0].errors.envelope]
         schemes = resolution.match.schemes(route_method(request.method))
-        key = presented_key(request.headers, schemes)
+        key = presented_key(request.headers, schemes, request.query_params)
         if not is_authorised(key, self.config.api_keys, schemes):
             message = "You didn't provide an API key." if not key else "Incorrect API key provided."
             return error_response(envelope, 401, message, code="invalid_api_key" if key else None)
@@ -114,9 +114,8 @@ class MockRelay:
                 )
         if prefs.code is not None:
             return self._documented_error(op, prefs.code, headers)
-        wants_stream = op.stream is not None and (
-            op.stream.when == "always" or bool(_field(body, "stream"))
-        )
+        query = dict(request.query_params) if request.scope.get("query_string") else {}
+        wants_stream = op.wants_stream(body, query)
         try:
             example = self._example(op, prefs, wants_stream)
         except LookupError as exc:
@@ -136,7 +135,7 @@ class MockRelay:
             example=example,
             validators=self.validators,
             path_params=resolution.match.params,
-            query=dict(request.query_params) if request.scope.get("query_string") else {},
+            query=query,
             base_url=self._base_url(request),
             scenario=prefs.task or "success",
             task_speed=self.config.task_speed,
@@ -163,7 +162,7 @@ class MockRelay:
                 code="relaykit_mock_bug",
                 headers=headers,
             )
-        for job in ctx.after:
+        for job in ctx.after if self.config.callbacks else ():
             self._spawn(job())
         if isinstance(payload, Raw):
             return Response(
@@ -275,10 +274,6 @@ class MockRelay:
             media_type=sse.MEDIA_TYPE,
             headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-
-
-def _field(body: Any, name: str) -> Any:
-    return body.get(name) if isinstance(body, dict) else None
 
 
 def _json(payload: Any) -> Response:

@@ -4,8 +4,9 @@ A submit that carries a callback URL (the task block's ``callback_field``: MJ no
 callback_url, Suno/Luma notify_hook, Flux webhook_url) gets one background job (``ctx.after``)
 that sleeps until each state change of the timeline, renders the task as a poll would at that
 moment, and POSTs it as JSON. Each POST has a 2 s timeout and up to 3 retries with doubling
-backoff; redirects are never followed; only http(s) URLs are called. The job ends after a
-terminal state, and never raises.
+backoff; redirects are never followed; only http(s) URLs are called, never a reserved
+documentation name (example.com, .test, .invalid...). The job ends after a terminal state,
+and never raises.
 """
 
 from __future__ import annotations
@@ -30,8 +31,14 @@ Snapshot = tuple[Any, Any, bool]
 """What a callback sends at one moment: the body, a key that changes with the state, terminal."""
 
 
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org", "example", "invalid", "test")
+"""Names reserved for documentation (RFC 2606, RFC 6761): the hooks in documented examples
+(``https://client.example.com/mj/callback``) point there, and no client listens on them."""
+
+
 def callback_url(value: Any) -> str | None:
-    """The URL when ``value`` is an absolute http(s) URL with a host, else None."""
+    """The URL when ``value`` is an absolute http(s) URL with a host that may listen (not a
+    name reserved for documentation), else None."""
     if not isinstance(value, str) or not value:
         return None
     import httpx
@@ -40,7 +47,12 @@ def callback_url(value: Any) -> str | None:
         url = httpx.URL(value)
     except (httpx.InvalidURL, TypeError, ValueError):
         return None
-    return value if url.scheme in ("http", "https") and url.host else None
+    if url.scheme not in ("http", "https") or not url.host:
+        return None
+    host = url.host.rstrip(".").lower()
+    if any(host == d or host.endswith("." + d) for d in RESERVED_DOMAINS):
+        return None
+    return value
 
 
 async def post(client: httpx.AsyncClient, url: str, body: Any) -> bool:

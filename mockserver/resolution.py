@@ -59,11 +59,13 @@ class Resolver:
 
     def resolve(self, method: str, path: str) -> Resolution:
         """The route and operations for a method and path."""
-        match, alias = self.router.locate(path, self.path_map, self.contracts.prefix_aliases)
-        method = route_method(method)
-        ops = match.operations(method)
+        routed = route_method(method)
+        match, alias = self.router.locate(
+            path, self.path_map, self.contracts.prefix_aliases, routed
+        )
+        ops = match.operations(routed)
         only = ops[0] if len(ops) == 1 else None
-        return Resolution(match, alias, ops, only, self.identity, match.selector(method))
+        return Resolution(match, alias, ops, only, self.identity, match.selector(routed))
 
     def of(self, scope: Scope) -> Resolution:
         """The request's resolution: the one kept in its scope, or resolved now and kept."""

@@ -79,8 +79,9 @@ def target_url(contracts: ContractSet, url: str | None, key: str | None) -> Iter
     from mockserver.background import serve_in_thread
 
     config = MockConfig(
-        api_keys=frozenset({key or ""}), ttfe=0.005, interval=0.01, task_speed=EMBEDDED_TASK_SPEED
-    )
+        api_keys=frozenset({key or ""}), ttfe=0.005, interval=0.01,
+        task_speed=EMBEDDED_TASK_SPEED, callbacks=False,
+    )  # fmt: skip
     with serve_in_thread(create_app(contracts, config)) as mock_url:
         yield mock_url
 
