@@ -9,10 +9,18 @@ from mockserver.render.chat import FALLBACK_TEXT, split_text
 from mockserver.render.context import Event, RenderContext
 
 
+def _token(p: Any) -> bool:
+    """A token id: a JSON integer (``446.0`` is one too, as JSON Schema counts)."""
+    return isinstance(p, int | float) and not isinstance(p, bool)
+
+
 def _prompts(ctx: RenderContext) -> list[str]:
     prompt = ctx.field("prompt", "")
-    if isinstance(prompt, list) and prompt and not all(isinstance(p, int) for p in prompt):
-        return [p if isinstance(p, str) else " ".join(map(str, p)) for p in prompt]
+    if isinstance(prompt, list) and prompt and not all(_token(p) for p in prompt):
+        return [
+            p if isinstance(p, str) else " ".join(map(str, p)) if isinstance(p, list) else str(p)
+            for p in prompt
+        ]
     return [prompt if isinstance(prompt, str) else " ".join(map(str, prompt))]
 
 
