@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from contracts.loader import default_contracts
 from contracts.model import ContractSet, Example, Operation
 from contracts.openapi import to_openapi
 from contracts.paths import PrefixMap
@@ -34,6 +33,7 @@ from mockserver.errors import error_response
 from mockserver.files import FILES_PREFIX, render_file
 from mockserver.prefer import Preferences, PreferError, parse_prefer
 from mockserver.render import (
+    CONSTANT_JSON,
     JSON_RENDERERS,
     STREAM_RENDERERS,
     Event,
@@ -44,6 +44,7 @@ from mockserver.render import (
 )
 from mockserver.requests import BodyError, read_body, validation_view
 from mockserver.resolution import Resolver
+from mockserver.routing import route_method
 from mockserver.streaming import Steady, event_frame, frames_out, shaper_of
 
 log = logging.getLogger("relaykit.mock")
@@ -63,11 +64,17 @@ class MockRelay:
         self.validators = Validators(contracts.components)
         self.default_envelope = contracts.envelopes["openai"]
         self._jobs: set[asyncio.Task[None]] = set()
+        self._base_urls: dict[tuple[Any, ...], str] = {}
+        self._constant: dict[tuple[str, str | None], bytes] = {}
+        """Bodies of answers that cannot vary (render/__init__.py CONSTANT_JSON), by
+        (operation id, example name): rendered by the first request that needs one."""
         self.state_dir = config.state_dir or tempfile.mkdtemp(prefix="relaykit-mock-")
 
     async def handle(self, request: Request) -> Response:
         """Answer one request (the app's only endpoint)."""
-        path = request.url.path
+        path = request.scope["path"]
+        if "?" in path or "#" in path or "\\" in path:
+            path = request.url.path  # as the URL writes it (escaped)
         if path == HEALTH_PATH:
             return _json({"status": "ok", "operations": len(self.contracts)})
         if path == OPENAPI_PATH:
@@ -79,7 +86,7 @@ class MockRelay:
         if not candidates:
             return self._no_route(request, resolution.match.allowed)
         envelope = self.contracts.envelopes[candidates[0].errors.envelope]
-        schemes = tuple(dict.fromkeys(s for op in candidates for s in op.auth))
+        schemes = resolution.match.schemes(route_method(request.method))
         key = presented_key(request.headers, schemes, request.query_params)
         if not is_authorised(key, self.config.api_keys, schemes):
             message = "You didn't provide an API key." if not key else "Incorrect API key provided."
@@ -108,12 +115,21 @@ class MockRelay:
                 )
         if prefs.code is not None:
             return self._documented_error(op, prefs.code, headers)
-        query = dict(request.query_params)
+        query = dict(request.query_params) if request.scope.get("query_string") else {}
         wants_stream = op.wants_stream(view if isinstance(view, dict) else body, query)
         try:
             example = self._example(op, prefs, wants_stream)
         except LookupError as exc:
             return error_response(envelope, 400, str(exc), param="Prefer", headers=headers)
+        constant = not wants_stream and op.response.render in CONSTANT_JSON
+        kept = (op.id, example.name if example else None)
+        if constant and kept in self._constant:
+            return Response(
+                self._constant[kept],
+                status_code=op.response.status,
+                media_type=op.response.content_type,
+                headers=headers,
+            )
         ctx = RenderContext(
             op=op,
             body=body,
@@ -121,7 +137,7 @@ class MockRelay:
             validators=self.validators,
             path_params=resolution.match.params,
             query=query,
-            base_url=str(request.base_url),
+            base_url=self._base_url(request),
             scenario=prefs.task or "success",
             task_speed=self.config.task_speed,
             accept=request.headers.get("accept", ""),
@@ -160,12 +176,30 @@ class MockRelay:
                 media_type=payload.media_type,
                 headers={**payload.headers, **headers},
             )
+        content = orjson.dumps(payload)
+        if constant:
+            self._constant[kept] = content
         return Response(
-            orjson.dumps(payload),
+            content,
             status_code=op.response.status,
             media_type=op.response.content_type,
             headers=headers,
         )
+
+    def _base_url(self, request: Request) -> str:
+        """``str(request.base_url)``, kept by what it is made of (scheme, server, Host, root
+        path): the same few values on every request."""
+        scope = request.scope
+        host = next((v for k, v in scope["headers"] if k == b"host"), None)
+        root = scope.get("app_root_path", scope.get("root_path", ""))
+        server = scope.get("server")
+        made_of = (scope.get("scheme"), tuple(server) if server else None, host, root)
+        found = self._base_urls.get(made_of)
+        if found is None:
+            found = str(request.base_url)
+            if len(self._base_urls) < 256:  # Host is the client's to choose: a bound
+                self._base_urls[made_of] = found
+        return found
 
     def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
         """Run a job after the response (task callbacks), keeping a reference until it ends."""
@@ -253,7 +287,11 @@ def _json(payload: Any) -> Response:
 
 def create_app(contracts: ContractSet | None = None, config: MockConfig | None = None) -> Starlette:
     """The ASGI app serving ``contracts`` (default: the shipped ones)."""
-    relay = MockRelay(contracts or default_contracts(), config or MockConfig())
+    if contracts is None:
+        from contracts.loader import default_contracts  # serving passes its own: not imported
+
+        contracts = default_contracts()
+    relay = MockRelay(contracts, config or MockConfig())
     app = Starlette(routes=[Route("/{path:path}", relay.handle, methods=METHODS)])
     app.state.relay = relay
     return app

@@ -14,9 +14,8 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from contracts.loader import default_contracts, load_contracts
+from contracts.cache import cached_contracts
 from mockserver.config import MockConfig
-from mockserver.stack import serving_app
 
 ENV_VAR = "RELAYKIT_MOCK_CONFIG"
 
@@ -35,5 +34,7 @@ def app_from_env() -> ASGIApp:
     dirs = data.pop("contract_dirs", [])
     data["api_keys"] = frozenset(data.get("api_keys", []))
     data["path_map"] = tuple(tuple(pair) for pair in data.get("path_map", []))
-    contracts = load_contracts([Path(d) for d in dirs]) if dirs else default_contracts()
+    from mockserver.stack import serving_app  # the app itself: not needed by dump_config
+
+    contracts = cached_contracts([Path(d) for d in dirs] if dirs else None)
     return serving_app(contracts, MockConfig(**data))

@@ -15,9 +15,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # httpx is imported by the first callback sent: serving never needs it
+    import httpx
 
 log = logging.getLogger("relaykit.mock.callbacks")
 
@@ -40,6 +41,8 @@ def callback_url(value: Any) -> str | None:
     name reserved for documentation), else None."""
     if not isinstance(value, str) or not value:
         return None
+    import httpx
+
     try:
         url = httpx.URL(value)
     except (httpx.InvalidURL, TypeError, ValueError):
@@ -54,6 +57,8 @@ def callback_url(value: Any) -> str | None:
 
 async def post(client: httpx.AsyncClient, url: str, body: Any) -> bool:
     """POST ``body`` as JSON; retry transport errors, 408, 429 and 5xx. True once a 2xx came."""
+    import httpx
+
     for attempt in range(RETRIES + 1):
         if attempt:
             await asyncio.sleep(BACKOFF * 2 ** (attempt - 1))
@@ -73,6 +78,8 @@ async def post(client: httpx.AsyncClient, url: str, body: Any) -> bool:
 
 async def notify(url: str, times_ms: list[int], snapshot: Callable[[int], Snapshot | None]) -> None:
     """At each wall-clock time in ``times_ms``, POST the task's snapshot if its state changed."""
+    import httpx
+
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
             last: Any = object()

@@ -15,9 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
 from contracts.model import ContractSet
 from mockserver.prefer import prefer_values
 from mockserver.resolution import Resolution
@@ -275,6 +272,8 @@ class FaultRules:
 
 def rules_from_dict(data: Any, where: str = "<rules>") -> FaultRules:
     """Validate and build the rules; FaultRulesError names ``where`` and the field."""
+    import jsonschema  # only with a rules file: serving without one never needs it
+
     errors = sorted(
         jsonschema.Draft202012Validator(RULES_SCHEMA).iter_errors(data),
         key=lambda e: list(map(str, e.absolute_path)),
@@ -315,6 +314,8 @@ def _names(value: str | list[str] | None) -> tuple[str, ...]:
 
 def load_fault_rules(path: Path, contracts: ContractSet | None = None) -> FaultRules:
     """Read a YAML rules file; with ``contracts``, operation ids are checked too."""
+    import yaml
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -17,7 +17,6 @@ from typing import Any
 
 import orjson
 
-from contracts.loader import load_components
 from contracts.validation import REF_PREFIX
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
@@ -35,6 +34,8 @@ _JSON_TYPES: tuple[tuple[type, str], ...] = (
 @functools.cache
 def shipped_components() -> Mapping[str, Any]:
     """The shared schemas every loaded contract set uses (contracts/schemas)."""
+    from contracts.loader import load_components  # the first form only: the loader is heavy
+
     return load_components()
 
 

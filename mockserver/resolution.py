@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope
 
 from contracts.model import ContractSet, Envelope, Operation
 from contracts.paths import PrefixAlias, PrefixMap
-from contracts.selection import rank, select
+from contracts.selection import Selector, rank, select
 from mockserver.bodies import read_all, replaying
 from mockserver.errors import MockError
 from mockserver.requests import read_body
@@ -42,6 +42,8 @@ class Resolution:
     operation: Operation | None
     made_by: tuple[int, PrefixMap, bool]
     """The settings of the resolver that made it (a resolver with others resolves again)."""
+    selector: Selector | None = None
+    """The route's prepared selection among ``candidates`` (contracts.selection.Selector)."""
 
 
 class Resolver:
@@ -62,7 +64,8 @@ class Resolver:
             path, self.path_map, self.contracts.prefix_aliases, routed
         )
         ops = match.operations(routed)
-        return Resolution(match, alias, ops, ops[0] if len(ops) == 1 else None, self.identity)
+        only = ops[0] if len(ops) == 1 else None
+        return Resolution(match, alias, ops, only, self.identity, match.selector(routed))
 
     def of(self, scope: Scope) -> Resolution:
         """The request's resolution: the one kept in its scope, or resolved now and kept."""
@@ -76,8 +79,9 @@ class Resolver:
     def choose(resolution: Resolution, body: Any) -> Operation:
         """The operation the body means among the candidates (kept: asked again, the same)."""
         if resolution.operation is None:
-            ops = resolution.candidates
-            resolution.operation = select(ops, body) or rank(ops)[-1]
+            ops, selector = resolution.candidates, resolution.selector
+            chosen = selector.choose(body) if selector is not None else None
+            resolution.operation = chosen or select(ops, body) or rank(ops)[-1]
         return resolution.operation
 
     async def choose_by_body(

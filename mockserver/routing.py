@@ -12,14 +12,18 @@ from dataclasses import dataclass, field
 
 from contracts.model import Operation
 from contracts.paths import PathTemplate, PrefixAlias, PrefixMap, template, unalias
+from contracts.selection import Selector
 
 
 @dataclass(slots=True)
 class Route:
-    """One path template and its operations per method."""
+    """One path template, its operations per method, and their selectors (made once)."""
 
     template: PathTemplate
     by_method: dict[str, list[Operation]] = field(default_factory=dict)
+    selectors: dict[str, Selector] = field(default_factory=dict)
+    schemes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The key schemes the method's operations accept, in first-named order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,14 @@ class Match:
     def operations(self, method: str) -> list[Operation]:
         """The operations for this method; empty when the path exists but not the method."""
         return self.route.by_method.get(method, []) if self.route else []
+
+    def schemes(self, method: str) -> tuple[str, ...]:
+        """The key schemes this method's operations accept (empty when there are none)."""
+        return self.route.schemes.get(method, ()) if self.route else ()
+
+    def selector(self, method: str) -> Selector | None:
+        """What chooses among this method's operations by the body (None when there are none)."""
+        return self.route.selectors.get(method) if self.route else None
 
     @property
     def allowed(self) -> list[str]:
@@ -59,6 +71,12 @@ class Router:
                 table = self._literal if shape.pattern is None else templated
                 route = table.setdefault(path, Route(shape))
                 route.by_method.setdefault(op.method, []).append(op)
+        for route in (*self._literal.values(), *templated.values()):
+            route.selectors = {m: Selector(ops) for m, ops in route.by_method.items()}
+            route.schemes = {
+                m: tuple(dict.fromkeys(s for op in ops for s in op.auth))
+                for m, ops in route.by_method.items()
+            }
         self._templated = sorted(
             templated.values(), key=lambda r: (len(r.template.names), -len(r.template.text))
         )

@@ -8,9 +8,11 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 
+from relaykit.lazy import LazyGroup
 from relaykit.options import (
     contract_set,
     contracts_option,
@@ -23,7 +25,16 @@ from relaykit.options import (
 from relaykit.options import path_map as parse_path_map
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "check": "relaykit.check_cli:check",
+        "report": "relaykit.report_cli:report",
+        "record": "relaykit.record_cli:record",
+        "proxy": "relaykit.proxy_cli:proxy",
+    },
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="relaykit")
 def main() -> None:
     """Contract tests, a living mock and conformance reports for OpenAI-compatible relays."""
@@ -84,6 +95,9 @@ def main() -> None:
     help="Answer from the cassettes `relaykit record` wrote; the contracts answer the rest.",
 )
 @click.option("--replay-timing", is_flag=True, help="Replay streams with their recorded timing.")
+@click.option(
+    "--access-log", is_flag=True, help="Log every request (off by default: it costs per request)."
+)
 @contracts_option
 def serve(
     host: str,
@@ -99,6 +113,7 @@ def serve(
     faults_file: str | None,
     replay_dir: str | None,
     replay_timing: bool,
+    access_log: bool,
     contract_dirs: tuple[str, ...],
 ) -> None:
     """Serve every contract as a mock relay (binds 127.0.0.1 by default).
@@ -120,6 +135,7 @@ def serve(
 
     from mockserver.asgi import ENV_VAR, dump_config
     from mockserver.config import MockConfig
+    from mockserver.http_stack import server_stack
 
     contracts = contract_set(contract_dirs)
     warn_shadowed(parse_path_map(path_map), contracts)
@@ -146,17 +162,28 @@ def serve(
         config = dataclasses.replace(config, state_dir=tempfile.mkdtemp(prefix="relaykit-mock-"))
     os.environ[ENV_VAR] = dump_config(config, list(contract_dirs))
     keys = f"{len(api_keys)} configured key(s)" if api_keys else "any non-empty key"
+    loop, http = server_stack()
     click.echo(
         f"relaykit mock: {len(contracts)} operations on http://{host}:{port} "
-        f"(accepts {keys}; {workers} worker(s)). Ctrl+C stops it."
+        f"(accepts {keys}; {workers} worker(s); {loop}, {http}). Ctrl+C stops it."
     )
+    if workers == 1:  # serve from this process, with the contracts already loaded
+        from mockserver.stack import serving_app
+
+        app: Any = serving_app(contracts, config)
+        factory = False
+    else:  # each worker builds the app from the environment (mockserver/asgi.py)
+        app, factory = "mockserver.asgi:app_from_env", True
     uvicorn.run(
-        "mockserver.asgi:app_from_env",
-        factory=True,
+        app,
+        factory=factory,
         host=host,
         port=port,
         workers=workers,
         log_level=log_level,
+        access_log=access_log,
+        loop=loop,
+        http=http,
     )
 
 
@@ -189,7 +216,7 @@ def export_openapi(
         click.echo(text)
 
 
-@main.group("contracts")
+@main.group("contracts", cls=LazyGroup, lazy={"import": "relaykit.import_cli:import_command"})
 def contracts_group() -> None:
     """Inspect, check and import contracts."""
 
@@ -269,16 +296,3 @@ def contracts_check(contract_dirs: tuple[str, ...]) -> None:
         f"ok: {len(cs)} operations in {len(cs.families())} families, "
         f"{len(cs.components)} shared schemas"
     )
-
-
-from relaykit.check_cli import check  # noqa: E402  (commands of their own modules)
-from relaykit.import_cli import import_command  # noqa: E402
-from relaykit.proxy_cli import proxy  # noqa: E402
-from relaykit.record_cli import record  # noqa: E402
-from relaykit.report_cli import report  # noqa: E402
-
-main.add_command(check)
-contracts_group.add_command(import_command)
-main.add_command(report)
-main.add_command(record)
-main.add_command(proxy)

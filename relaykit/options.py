@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from contracts.loader import ContractError, default_contracts, load_contracts
+from contracts.cache import cached_contracts
 from contracts.model import ContractSet
 from contracts.paths import PrefixMap, shadowed
 
@@ -17,10 +17,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def contract_set(dirs: tuple[str, ...]) -> ContractSet:
-    """The shipped contracts, or those in ``dirs``; a malformed one exits 2 naming the problems."""
+    """The shipped contracts, or those in ``dirs`` (through the contract cache, which loads
+    them when any file changed); a malformed one exits 2 naming the problems."""
     try:
-        return load_contracts([Path(d) for d in dirs]) if dirs else default_contracts()
-    except ContractError as exc:
+        return cached_contracts([Path(d) for d in dirs] if dirs else None)
+    except Exception as exc:
+        from contracts.loader import ContractError  # already imported: the loader raised
+
+        if not isinstance(exc, ContractError):
+            raise
         click.echo(f"relaykit: {len(exc.problems)} contract problem(s):", err=True)
         for line in exc.problems:
             click.echo(f"  {line}", err=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import openai
 import pytest
 
+from contracts.cache import CACHE_ENV
 from contracts.loader import default_contracts
 from contracts.model import ContractSet
 from mockserver import MockConfig, create_app
@@ -17,6 +19,20 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 """Facts the tests compare against, copied into the repository with their provenance."""
 GOOD_KEY = "sk-relaykit-test-good"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def contract_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The contract cache (contracts/cache.py) of this session, for every process it starts:
+    tests never read or write the user's cache directory."""
+    path = tmp_path_factory.mktemp("relaykit-cache")
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
 
 
 @pytest.fixture(scope="session")

@@ -53,6 +53,11 @@ JSON_RENDERERS: dict[str, JsonRenderer] = {
     **videos.JSON,
 }
 
+CONSTANT_JSON = frozenset({"static", "models"})
+"""JSON renderers whose answer depends on the operation and its example only, never on the
+request (the example as documented; the model list of the contracts): the app renders each
+(operation, example) once and keeps the bytes."""
+
 STREAM_RENDERERS: dict[str, StreamRenderer] = {
     "static": static.render_stream,
     "chat.completion.chunk": chat.render_stream,
@@ -65,6 +70,7 @@ STREAM_RENDERERS: dict[str, StreamRenderer] = {
 }
 
 __all__ = [
+    "CONSTANT_JSON",
     "JSON_RENDERERS",
     "STREAM_RENDERERS",
     "Event",

@@ -132,7 +132,10 @@ def plan_for(ctx: RenderContext) -> Plan:
     serve_links(ctx, plan)
     n = ctx.int_field("n") or 1
     base = plan.choices
-    choices = [_shape(ctx, copy.deepcopy(base[i % len(base)])) for i in range(n)]
+    # the plan was read afresh for this request (its lists copied from the example), so each
+    # of its choices is shaped as it is; n beyond them reuses them, copied before any is shaped
+    again = [copy.deepcopy(base[i % len(base)]) for i in range(len(base), n)]
+    choices = [_shape(ctx, c) for c in (*base[:n], *again)]
     return Plan(choices, plan.system_fingerprint)
 
 

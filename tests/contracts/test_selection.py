@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from contracts.model import Condition, ContractSet, Operation
-from contracts.selection import holds, matches, rank, select
+from contracts.model_names import named_models
+from contracts.selection import Selector, _compiled, holds, matches, rank, select
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,47 @@ def cond(field: str, op: str, value: object) -> Condition:
 )
 def test_conditions(condition: Condition, body: object, expected: bool) -> None:
     assert holds(condition, body) is expected
+    assert _compiled(condition)(body) is expected  # the Selector's prepared form agrees
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        cond("stream", "equals", False),
+        cond("stream", "equals", True),
+        cond("n", "equals", 0),
+        cond("model", "equals", "gpt-4o"),
+        cond("model", "glob", ["gpt-4-gizmo-*", "o1*"]),
+        cond("model", "glob", "claude-[ab]?"),
+        cond("model", "glob", []),
+        cond("tools", "present", True),
+        cond("tools", "present", False),
+    ],
+)
+def test_prepared_conditions_agree_with_holds(condition: Condition) -> None:
+    bodies: list[object] = [None, [], "text", 0, {}, {"x": 1}]
+    for value in (
+        None,
+        False,
+        True,
+        0,
+        1,
+        0.0,
+        "",
+        "gpt-4o",
+        "gpt-4-gizmo-x",
+        "o1-mini",
+        "claude-a1",
+        "claude-ab",
+        "Claude-a1",
+        "gpt-4o\n",
+        [],
+        ["gpt-4o"],
+        {},
+    ):
+        bodies += [{"stream": value}, {"n": value}, {"model": value}, {"tools": value}]
+    for body in bodies:
+        assert _compiled(condition)(body) is holds(condition, body), body
 
 
 def test_an_unknown_condition_is_refused() -> None:
@@ -99,3 +141,41 @@ def test_no_match_is_none(base: Operation) -> None:
     only = replace(base, id="only", match=(cond("model", "glob", ["claude-*"]),))
     assert select([only], {"model": "gpt-4o"}) is None
     assert select([], {}) is None
+
+
+def test_the_selector_chooses_as_select_does(contracts: ContractSet) -> None:
+    """Every route and method of the shipped contracts, with every operation's request examples
+    varied (stream on, off, absent; every named model; tools; n): the same operation."""
+    routes: dict[tuple[str, str], list[Operation]] = {}
+    for op in contracts:
+        routes.setdefault((op.method, op.path), []).append(op)
+    models = [m.id for m in named_models(contracts)] + ["claude-x", "gemini-2.0-flash-exp-1"]
+    checked = 0
+    for ops in routes.values():
+        selector = Selector(ops)
+        bodies: list[object] = [None, {}, [], "x"]
+        for op in ops:
+            for example in op.request.examples:
+                if not isinstance(example.value, dict):
+                    continue
+                bodies.append(example.value)
+                for stream in (True, False, None, 1, 0, 1.0, "true", [True]):
+                    bodies.append({**example.value, "stream": stream})
+                for tools in (None, [], [{"type": "function"}], "x"):
+                    bodies.append({**example.value, "tools": tools})
+                bodies += [
+                    {**example.value, "modalities": ["text", "audio"]},
+                    {**example.value, "response_format": {"type": "json_schema"}},
+                    {**example.value, "response_format": None, "messages": None},
+                    {k: v for k, v in example.value.items() if k != "messages"},
+                ]
+                bodies.append({k: v for k, v in example.value.items() if k != "stream"})
+                bodies.append({**example.value, "tools": [], "n": 2})
+                if "model" in example.value:
+                    bodies += [{**example.value, "model": m} for m in models]
+                    bodies += [{**example.value, "model": m} for m in (None, 4, ["gpt-4o"])]
+        for body in bodies * 2:  # twice: the second time from what the selector kept
+            assert selector.select(body) is select(ops, body), body
+            assert selector.choose(body) is (select(ops, body) or rank(ops)[-1])
+            checked += 1
+    assert checked > 1000

@@ -146,6 +146,13 @@ def test_legacy_completions(client: openai.OpenAI, mock_url: str) -> None:
     )
 
 
+@pytest.mark.parametrize("prompt", [[446.0], [446, 447], [[1, 2.0], [3]], ["a", "b"]])
+def test_legacy_completions_take_token_prompts(client: openai.OpenAI, prompt: object) -> None:
+    """Token ids as JSON integers, 446.0 included (schemathesis found it answered a 500)."""
+    r = client.completions.create(model="gpt-3.5-turbo-instruct", prompt=prompt)
+    assert r.object == "text_completion" and r.choices
+
+
 def test_embeddings_float(client: openai.OpenAI) -> None:
     r = client.embeddings.create(
         model="text-embedding-3-small", input=["a", "b"], encoding_format="float"
