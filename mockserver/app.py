@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import tempfile
 from collections.abc import Coroutine
 from typing import Any
 
@@ -32,6 +31,7 @@ from mockserver.auth import is_authorised
 from mockserver.config import MockConfig
 from mockserver.errors import error_response
 from mockserver.files import FILES_PREFIX, render_file
+from mockserver.journal import JOURNAL_PATH
 from mockserver.prefer import Preferences, PreferError, parse_prefer
 from mockserver.render import (
     JSON_RENDERERS,
@@ -43,6 +43,7 @@ from mockserver.render import (
 )
 from mockserver.requests import BodyError, read_body, validation_view
 from mockserver.resolution import Resolver
+from mockserver.state import StateStore, open_store
 from mockserver.streaming import Steady, event_frame, frames_out, shaper_of
 
 log = logging.getLogger("relaykit.mock")
@@ -55,20 +56,25 @@ OPENAPI_PATH = "/_relaykit/openapi.json"
 class MockRelay:
     """Holds the contracts, the router and the config; ``handle`` answers one request."""
 
-    def __init__(self, contracts: ContractSet, config: MockConfig) -> None:
+    def __init__(
+        self, contracts: ContractSet, config: MockConfig, store: StateStore | None = None
+    ) -> None:
         self.contracts = contracts
         self.config = config
         self.resolver = Resolver(contracts, PrefixMap(config.path_map), config.bare_paths)
         self.validators = Validators(contracts.components)
         self.default_envelope = contracts.envelopes["openai"]
         self._jobs: set[asyncio.Task[None]] = set()
-        self.state_dir = config.state_dir or tempfile.mkdtemp(prefix="relaykit-mock-")
+        self.store = store or open_store(config.state_url, config.state_dir)
 
     async def handle(self, request: Request) -> Response:
         """Answer one request (the app's only endpoint)."""
         path = request.url.path
         if path == HEALTH_PATH:
             return _json({"status": "ok", "operations": len(self.contracts)})
+        if path == JOURNAL_PATH:  # reached only when no journal is installed in front
+            message = "The request journal is off (relaykit serve --journal 0)."
+            return error_response(self.default_envelope, 404, message, code="journal_off")
         if path == OPENAPI_PATH:
             return _json(to_openapi(self.contracts))
         if path.startswith(FILES_PREFIX):
@@ -125,7 +131,7 @@ class MockRelay:
             scenario=prefs.task or "success",
             task_speed=self.config.task_speed,
             uploads=uploads,
-            state_dir=self.state_dir,
+            store=self.store,
             contracts=self.contracts,
         )
         try:
@@ -251,9 +257,14 @@ def _json(payload: Any) -> Response:
     return Response(orjson.dumps(payload), media_type="application/json")
 
 
-def create_app(contracts: ContractSet | None = None, config: MockConfig | None = None) -> Starlette:
-    """The ASGI app serving ``contracts`` (default: the shipped ones)."""
-    relay = MockRelay(contracts or default_contracts(), config or MockConfig())
+def create_app(
+    contracts: ContractSet | None = None,
+    config: MockConfig | None = None,
+    store: StateStore | None = None,
+) -> Starlette:
+    """The ASGI app serving ``contracts`` (default: the shipped ones), its state in ``store``
+    (default: the one ``config`` names)."""
+    relay = MockRelay(contracts or default_contracts(), config or MockConfig(), store)
     app = Starlette(routes=[Route("/{path:path}", relay.handle, methods=METHODS)])
     app.state.relay = relay
     return app

@@ -1,7 +1,7 @@
 """Async task renderers (submit and poll), driven by the contract's ``task`` block.
 
 The state of a task comes from its id and the clock (mockserver/tasks.py); the store
-(mockserver/store.py) only adds which tasks were submitted and which were cancelled. A poll
+(mockserver/state/) only adds which tasks were submitted and which were cancelled. A poll
 picks the poll operation's example for the current state, puts the task id, state and progress
 in, and points result URLs of kinds mockserver.files serves at /_relaykit/files/<id>-<n>.<ext>.
 Lists render every task through the same poll and fit it into the list example's shape.
@@ -30,7 +30,6 @@ from contracts.dotted import (
     typed,
 )
 from contracts.model import Example, Operation, TaskSpec
-from mockserver import store
 from mockserver.callbacks import Snapshot, callback_url, notify
 from mockserver.files import FILES_PREFIX, SERVED_KINDS
 from mockserver.render.context import JsonRenderer, Raw, RenderContext, RenderError
@@ -125,7 +124,7 @@ def poll_task(ctx: RenderContext, op: Operation, task_id: str, now_ms: int) -> P
 
     documented = _documented(op)
     step = state_at(task, elapsed(now_ms), decoded.scenario, documented)
-    cancelled = store.cancelled_at(ctx.state_dir, task_id)
+    cancelled = ctx.store.cancelled_at(task_id) if ctx.store else None
     if cancelled is not None and cancelled <= now_ms:
         before = state_at(task, elapsed(cancelled), decoded.scenario, documented)
         target = cancel_state(task, documented)
@@ -257,7 +256,8 @@ def render_submit(ctx: RenderContext) -> Any:
     task_id = new_task_id(old, now, ctx.scenario, _variant(poll, old))
     set_values(body, id_field, task_id)
     if poll is not None:
-        store.record_submit(ctx.state_dir, poll.id, task_id, now)
+        if ctx.store is not None:
+            ctx.store.record_submit(poll.id, task_id, now)
         _schedule_callbacks(ctx, task, poll, task_id, now)
     return body
 
