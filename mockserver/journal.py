@@ -103,7 +103,7 @@ class JournalMiddleware:
         secrets = s = [found for found in presented_secrets(raw_headers, query) if found]
         noted = notes.noted(secrets)
         entry = {
-            "time": datetime.fromtimestamp(arrived, UTC).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(arrived, UTC).isoformat(timespec="microseconds"),
             "method": scope["method"],
             "path": scope["path"],
             "query": grouped(

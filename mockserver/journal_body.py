@@ -163,7 +163,7 @@ class _FormNotes:
             room = FIELD_CAP - len(current)
             if end - start > room:
                 self.truncated = True
-            current += data[start : start + max(0, room)]
+            current += data[start : min(end, start + max(0, room))]
 
 
 def grouped(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
