@@ -205,6 +205,8 @@ def test_only_http_urls_are_called(mock: str) -> None:
             f"{mock}/mj/submit/imagine", json={"prompt": "x", "notifyHook": hook}, headers=AUTH
         )
         assert r.status_code in (200, 400), hook
-    assert callbacks.callback_url("https://example.com/h") == "https://example.com/h"
-    for bad in ("ftp://example.com/h", "http://", "javascript:alert(1)", None, 3):
+    assert callbacks.callback_url("https://hooks.client.dev/h") == "https://hooks.client.dev/h"
+    assert callbacks.callback_url("http://127.0.0.1:9/h") == "http://127.0.0.1:9/h"
+    documented = ("https://client.example.com/hooks", "http://EXAMPLE.org/x", "https://a.test/")
+    for bad in ("ftp://hooks.client.dev/h", "http://", "javascript:alert(1)", None, 3, *documented):
         assert callbacks.callback_url(bad) is None
