@@ -15,8 +15,8 @@ gives a test a mock of its own, started with those ``MockConfig`` settings (``ap
 session-scoped ``MockConfig``; streams unpaced by default) or ``relaykit_mock_contracts`` in a
 conftest to change every mock. The handle is ``mockserver.running.RunningMock``.
 
-Imports stay inside the fixtures: this module is loaded by every pytest run where relaykit is
-installed, and costs nothing until a test asks for a mock.
+The mock's modules are imported inside the fixtures: this module is loaded by every pytest run
+where relaykit is installed, and starts nothing until a test asks for a mock.
 """
 
 from __future__ import annotations
