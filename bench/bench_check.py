@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from contracts.loader import default_contracts  # noqa: E402
 from mockserver import MockConfig, create_app  # noqa: E402
 from mockserver.background import serve_in_thread  # noqa: E402
-from relaykit.check_cli import EMBEDDED_BUDGET, EMBEDDED_LIMITS, EMBEDDED_TASK_SPEED  # noqa: E402
+from relaykit.runs import EMBEDDED_BUDGET, EMBEDDED_LIMITS, EMBEDDED_TASK_SPEED  # noqa: E402
 from suites.plan import make_plan  # noqa: E402
 from suites.profile import Profile  # noqa: E402
 from suites.runner import run  # noqa: E402

@@ -153,7 +153,7 @@ class MockRelay:
                 code="relaykit_mock_bug",
                 headers=headers,
             )
-        for job in ctx.after:
+        for job in ctx.after if self.config.callbacks else ():
             self._spawn(job())
         if isinstance(payload, Raw):
             return Response(

@@ -41,4 +41,7 @@ def serve_in_thread(app: ASGIApp, host: str = "127.0.0.1", timeout: float = 10.0
     finally:
         server.should_exit = True
         thread.join(timeout)
+        if thread.is_alive():  # connections or jobs that would not end: stop without waiting
+            server.force_exit = True
+            thread.join(timeout)
         sock.close()

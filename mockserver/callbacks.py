@@ -4,11 +4,8 @@ A submit that carries a callback URL (the task block's ``callback_field``: MJ no
 callback_url, Suno/Luma notify_hook, Flux webhook_url) gets one background job (``ctx.after``)
 that sleeps until each state change of the timeline, renders the task as a poll would at that
 moment, and POSTs it as JSON. Each POST has a 2 s timeout and up to 3 retries with doubling
-backoff; redirects are never followed; only http(s) URLs are called, and never a host reserved
-for documentation (RFC 2606/6761: ``example.com``, ``.org``, ``.net``, ``*.example``,
-``*.invalid``, ``*.test``): the contracts' examples name ``client.example.com``, and a check
-that replays them must not send the mock out to resolve it (a lookup that cannot succeed, which
-held a stopping server for seconds). The job ends after a terminal state, and never raises.
+backoff; redirects are never followed; only http(s) URLs are called. The job ends after a
+terminal state, and never raises.
 """
 
 from __future__ import annotations
@@ -33,22 +30,25 @@ Snapshot = tuple[Any, Any, bool]
 
 
 RESERVED_DOMAINS = ("example.com", "example.net", "example.org", "example", "invalid", "test")
-"""Names reserved for documentation and testing (RFC 2606, RFC 6761): never a real client."""
+"""Names reserved for documentation (RFC 2606, RFC 6761): the hooks in documented examples
+(``https://client.example.com/mj/callback``) point there, and no client listens on them."""
 
 
 def callback_url(value: Any) -> str | None:
-    """The URL when ``value`` is an absolute http(s) URL with a host that is not reserved for
-    documentation, else None."""
+    """The URL when ``value`` is an absolute http(s) URL with a host that may listen (not a
+    name reserved for documentation), else None."""
     if not isinstance(value, str) or not value:
         return None
     try:
         url = httpx.URL(value)
     except (httpx.InvalidURL, TypeError, ValueError):
         return None
-    host = url.host.lower().rstrip(".")
-    if any(host == d or host.endswith(f".{d}") for d in RESERVED_DOMAINS):
+    if url.scheme not in ("http", "https") or not url.host:
         return None
-    return value if url.scheme in ("http", "https") and host else None
+    host = url.host.rstrip(".").lower()
+    if any(host == d or host.endswith("." + d) for d in RESERVED_DOMAINS):
+        return None
+    return value
 
 
 async def post(client: httpx.AsyncClient, url: str, body: Any) -> bool:

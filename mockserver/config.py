@@ -39,3 +39,7 @@ class MockConfig:
     """Answer from the cassettes in this directory first (mockserver/replay.py)."""
     replay_timing: bool = False
     """Replay streams with their recorded event timing."""
+    callbacks: bool = True
+    """POST task callbacks to the URLs submits name. ``relaykit check``'s embedded mock turns
+    them off: its requests are documented examples and generated bodies, whose hook URLs
+    belong to nobody."""

@@ -2,65 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
-import secrets
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from rich.console import Console
 
 from contracts.model import ContractSet
+from relaykit import runs
 from relaykit.console import print_discovery, print_plan, print_summary, progress_line
 from relaykit.options import contract_set, contracts_option, warn_shadowed
-from suites.discovery import Discovery
 from suites.findings import Finding, Outcome
 from suites.plan import make_plan, selected
-from suites.profile import Budget, Limits, Profile, ProfileError, load_profile
 from suites.record import RunRecord
-from suites.score import documented_counts
 
-EMBEDDED_LIMITS = Limits(
-    rps=0, timeout=30, retries=1, stream_seconds=30, stream_stall=10, task_seconds=60,
-    poll_interval=0.05, concurrency=4,
-)  # fmt: skip
-"""The embedded mock is local and free: no rate limit, fast polls, four operations at once."""
-EMBEDDED_BUDGET = Budget(requests=100_000, tokens=10_000_000, paid_media_calls=100_000)
-EMBEDDED_TASK_SPEED = 20.0
-"""Task timelines of up to 10 s finish in half a second."""
 FAIL_ON = {o.value: o for o in Outcome if o is not Outcome.PASS}
-
-
-def load_target(profile_path: str | None, base_url: str | None) -> tuple[Profile, str | None]:
-    """The profile (from the file, or defaults) and the relay URL (None: the embedded mock)."""
-    try:
-        profile = load_profile(Path(profile_path)) if profile_path else Profile()
-    except ProfileError as exc:
-        raise click.UsageError(str(exc)) from None
-    url = base_url or profile.base_url
-    if url is None and not profile_path:
-        profile = dataclasses.replace(
-            profile, name="embedded mock", limits=EMBEDDED_LIMITS, budget=EMBEDDED_BUDGET
-        )
-    return profile, url
-
-
-@contextmanager
-def target_url(contracts: ContractSet, url: str | None, key: str) -> Iterator[str]:
-    """The relay URL, or the embedded mock started on a free loopback port for the block."""
-    if url is not None:
-        yield url
-        return
-    from mockserver import MockConfig, create_app
-    from mockserver.background import serve_in_thread
-
-    config = MockConfig(
-        api_keys=frozenset({key}), ttfe=0.005, interval=0.01, task_speed=EMBEDDED_TASK_SPEED
-    )
-    with serve_in_thread(create_app(contracts, config)) as mock_url:
-        yield mock_url
 
 
 @click.command("check")
@@ -139,7 +95,11 @@ def check(
     or a check errored (see --fail-on), 0 otherwise.
     """
     contracts = contract_set(contract_dirs)
-    profile, url = load_target(profile_path, base_url)
+    try:
+        profile, url = runs.load_target(profile_path, base_url)
+        key = runs.run_key(profile, url, sending=not dry_run)
+    except runs.TargetError as exc:
+        raise click.UsageError(str(exc)) from None
     warn_shadowed(profile.path_map, contracts)
     before = _load_baseline(baseline)
     unknown = [w for w in only if w not in contracts.families() and w not in _ids(contracts)]
@@ -149,20 +109,15 @@ def check(
         )
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     target = url or "the embedded mock"
-    key = profile.api_key()
-    if url is not None and key is None and not dry_run:
-        raise click.UsageError(
-            f"set the relay's key in ${profile.key_env} (never on the command line)"
-        )
+    scope = selected(contracts, profile, only)
     learned = None
     if url is not None and discovery:
-        learned = _discover(console, contracts, profile, url, key, only)
+        learned = runs.discover(contracts, profile, url, key, scope)
+        print_discovery(console, learned)
     plan = make_plan(contracts, profile, only, property_examples, learned)
     if dry_run:
         print_plan(console, plan, target)
         return
-    key = key or f"sk-relaykit-embedded-{secrets.token_hex(8)}"
-    scope = selected(contracts, profile, only)
     total = len(scope)
     done = 0
 
@@ -176,18 +131,19 @@ def check(
     )
     from suites.runner import run
 
-    with target_url(contracts, url, key) as live:
+    with runs.target_url(contracts, url, key) as live:
         record = run(
             contracts, profile, plan, live, key, seed=seed, property_examples=property_examples,
             progress=progress,
-            run_info={"name": run_name, "target": "embedded mock" if url is None else "relay",
-                      "only": list(only), "property_examples": property_examples,
-                      "documented": documented_counts(op.family for op in scope)},
+            run_info=runs.run_block(url, run_name, only, property_examples, scope, "check"),
         )  # fmt: skip
     print_summary(console, record, strict)
     if record.run.get("stopped"):
         console.print(f"Stopped early ({record.run['stopped']}): the rest was skipped")
-    written = _write(record, Path(report_dir), run_name, key)
+    try:
+        written = runs.write_run(record, Path(report_dir), run_name, key)
+    except runs.NotWritten as exc:  # redaction missed a spot: refuse to publish, say so plainly
+        raise NotWritten(str(exc)) from None
     console.print(
         f"Reports in {written.parent}/: record.json (the run record), junit.xml, "
         "report.html, summary.md"
@@ -198,27 +154,6 @@ def check(
     sys.exit(1 if record.failed(outcomes, strict) else 0)
 
 
-def _discover(
-    console: Console,
-    contracts: ContractSet,
-    profile: Profile,
-    url: str,
-    key: str | None,
-    only: tuple[str, ...],
-) -> Discovery:
-    """Ask the relay what it offers (free requests, charged to the budget) and say so."""
-    from suites.discovery import discover
-    from suites.transport import Transport
-
-    transport = Transport(url, key, profile.limits, profile.budget, profile.path_map)
-    try:
-        found = discover(contracts, selected(contracts, profile, only), transport)
-    finally:
-        transport.close()
-    print_discovery(console, found)
-    return found
-
-
 class NotWritten(click.ClickException):
     """The run could not be written safely (exit code 2, like other unusable input)."""
 
@@ -227,16 +162,6 @@ class NotWritten(click.ClickException):
 
 def _ids(contracts: ContractSet) -> set[str]:
     return {op.id for op in contracts}
-
-
-def _write(record: RunRecord, root: Path, name: str | None, key: str) -> Path:
-    from reports.rundir import SecretLeak, new_run_dir, write_all
-
-    try:
-        files = write_all(record, new_run_dir(root, name), secrets=[key])
-    except SecretLeak as exc:  # redaction missed a spot: refuse to publish, say so plainly
-        raise NotWritten(f"the run was not written: {exc}") from None
-    return files["record"]
 
 
 def _load_baseline(path: str | None) -> RunRecord | None:

@@ -112,6 +112,24 @@ class Discovery:
             "probed": len(self.routes),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Discovery:
+        """Back from ``to_json`` (the pytest plugin hands its controller's discovery to the
+        xdist workers this way)."""
+        routes = {}
+        for where, v in data.get("routes", {}).items():
+            method, _, path = where.partition(" ")
+            routes[(method, path)] = RouteVerdict(method, path, v["offered"], v["status"], v["why"])
+        models = data.get("models")
+        return cls(
+            models=tuple(models) if models is not None else None,
+            modes=dict(data.get("modes", {})),
+            models_note=data.get("models_note", ""),
+            routes=routes,
+            control=data.get("control", ""),
+            requests=int(data.get("requests", 0)),
+        )
+
 
 def discover(
     contracts: ContractSet, operations: Iterable[Operation], transport: Transport

@@ -76,6 +76,33 @@ class RunSession:
         self.collector = _Collector(self.transport)
         self.transport.observer = self.collector.observe
 
+    @classmethod
+    def for_plan(
+        cls,
+        contracts: ContractSet,
+        profile: Profile,
+        plan: Plan,
+        base_url: str,
+        key: str | None,
+        seed: int = 0,
+        property_examples: int = 3,
+        charge_discovery: bool = True,
+    ) -> RunSession:
+        """A session that sends what ``plan`` chose: its model substitutions, its not-offered
+        and unlisted operations, and (``charge_discovery``) discovery's requests charged to the
+        budget first (the plugin's workers get a budget discovery was already taken from)."""
+        session = cls(
+            contracts, with_choices(profile, plan.offers), base_url, key, seed, property_examples
+        )
+        if plan.discovery is not None and charge_discovery:
+            session.transport.spend.charge(plan.discovery.requests)
+        for op_id, offer in plan.offers.items():
+            if offer.not_offered:
+                session.ctx.unoffered[op_id] = offer.not_offered
+            if offer.unlisted:
+                session.ctx.unlisted[op_id] = offer.unlisted
+        return session
+
     def check(self, op: Operation, planned: list[PlannedCheck]) -> list[Finding]:
         """Run the planned checks of one operation (in this thread); never raises."""
         self.collector.current.op = op
@@ -110,17 +137,15 @@ class RunSession:
 
     def run_info(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """The record's ``run`` block: times, target (redacted), profile, seed."""
-        stopped = self.transport.stopped()
-        return {
-            **(extra or {}),
-            **({"stopped": stopped} if stopped else {}),
-            "started": self.started.isoformat(timespec="seconds"),
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "seconds": round(time.monotonic() - self._clock, 3),
-            "base_url": self.transport.redactor.url(self.base_url),
-            "profile": self.profile.name,
-            "seed": self.ctx.seed,
-        }
+        return run_block(
+            self.transport.redactor.url(self.base_url),
+            self.profile,
+            self.ctx.seed,
+            self.started,
+            time.monotonic() - self._clock,
+            self.transport.stopped(),
+            extra,
+        )
 
     def close(self) -> None:
         """Close the transport."""
@@ -140,16 +165,7 @@ def run(
     run_info: dict[str, Any] | None = None,
 ) -> RunRecord:
     """Execute every planned check; the record holds a finding for each (op, check) at least."""
-    session = RunSession(
-        contracts, with_choices(profile, plan.offers), base_url, key, seed, property_examples
-    )
-    if plan.discovery is not None:  # what discovery sent counts against the same budget
-        session.transport.spend.charge(plan.discovery.requests)
-    for op_id, offer in plan.offers.items():
-        if offer.not_offered:
-            session.ctx.unoffered[op_id] = offer.not_offered
-        if offer.unlisted:
-            session.ctx.unlisted[op_id] = offer.unlisted
+    session = RunSession.for_plan(contracts, profile, plan, base_url, key, seed, property_examples)
     by_op: dict[str, list[PlannedCheck]] = {}
     for planned in plan.checks:
         by_op.setdefault(planned.operation_id, []).append(planned)
@@ -169,15 +185,59 @@ def run(
             list(pool.map(one, by_op))
     finally:
         session.close()
-    record = RunRecord(
-        run=session.run_info(run_info), budget=budget_of(profile), tool=tool_version()
+    return assemble(
+        session.run_info(run_info),
+        profile,
+        plan,
+        {op_id: session.operation_info(contracts.get(op_id), plan=plan) for op_id in by_op},
+        [f for op_id in by_op for f in results.get(op_id, [])],
+        session.transport.spend.to_json(),
     )
-    if plan.discovery is not None:
+
+
+def run_block(
+    shown_url: str,
+    profile: Profile,
+    seed: int,
+    started: datetime,
+    seconds: float,
+    stopped: str = "",
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The record's ``run`` block: what the front-end adds (``extra``), times, the target as
+    shown (redacted), profile and seed."""
+    return {
+        **(extra or {}),
+        **({"stopped": stopped} if stopped else {}),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(seconds, 3),
+        "base_url": shown_url,
+        "profile": profile.name,
+        "seed": seed,
+    }
+
+
+def assemble(
+    run_block: dict[str, Any],
+    profile: Profile,
+    plan: Plan | None,
+    operations: dict[str, OperationInfo],
+    findings: list[Finding],
+    spent: dict[str, int],
+) -> RunRecord:
+    """The run record, the same way for ``relaykit check`` and the pytest plugin (which merges
+    its workers' operations, findings and spending first)."""
+    record = RunRecord(
+        run=run_block,
+        budget=budget_of(profile),
+        spent=spent,
+        operations=operations,
+        findings=findings,
+        tool=tool_version(),
+    )
+    if plan is not None and plan.discovery is not None:
         record.discovery = plan.discovery.to_json()
-    for op_id in by_op:
-        record.operations[op_id] = session.operation_info(contracts.get(op_id), plan=plan)
-        record.findings += results.get(op_id, [])
-    record.spent = session.transport.spend.to_json()
     return record
 
 

@@ -21,13 +21,6 @@ ROOMS = ("contracts", "mockserver", "suites", "reports", "relaykit")
 RECORD = ("suites.record", "suites.findings", "suites.severity", "suites.causes", "suites.score")
 """What reports may read of the suites: the run record's format, and the pure modules the record
 computes its derived blocks with (severity, causes, score)."""
-KNOWN = {
-    ("suites/pytest_plugin.py", "reports"): (
-        "issue 16 item 5: the plugin still writes the run itself; the shared run front-end "
-        "takes this arrow away"
-    ),
-}
-"""Back-arrows that exist today and are scheduled to go, by (file, room imported)."""
 
 
 def module_name(root: Path, path: Path) -> str:
@@ -78,7 +71,7 @@ def rule(source: str, target: str) -> str | None:
     return None
 
 
-def violations(root: Path, known: dict[tuple[str, str], str] | None = None) -> list[str]:
+def violations(root: Path) -> list[str]:
     """Every import that breaks a rule, as ``file:line: source imports target (rule)``."""
     found = []
     for room in ROOMS:
@@ -87,20 +80,13 @@ def violations(root: Path, known: dict[tuple[str, str], str] | None = None) -> l
             source = module_name(root, path)
             for line, target in dict.fromkeys(imports(root, path)):
                 why = rule(source, target)
-                if why and (rel, target.split(".")[0]) not in (known or {}):
+                if why:
                     found.append(f"{rel}:{line}: {source} imports {target} ({why})")
     return found
 
 
 def test_the_packages_hold_the_import_rules() -> None:
-    assert violations(ROOT, KNOWN) == []
-
-
-def test_each_known_back_arrow_still_exists() -> None:
-    """When one goes, its entry in KNOWN must go too, so that it cannot come back unseen."""
-    everything = violations(ROOT)
-    for rel, room in KNOWN:
-        assert any(v.startswith(f"{rel}:") and f" imports {room}" in v for v in everything), rel
+    assert violations(ROOT) == []
 
 
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:

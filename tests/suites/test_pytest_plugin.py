@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,3 +83,63 @@ def test_without_the_option_the_plugin_adds_nothing(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )  # fmt: skip
     assert "relaykit[" not in done.stdout and "1 test collected" in done.stdout
+
+
+def test_a_relay_without_its_key_is_refused_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "RELAYKIT_API_KEY"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+         "--relaykit-base-url", "http://127.0.0.1:9", "--relaykit-only", "openai.models.list"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
+    assert "set the relay's key in $RELAYKIT_API_KEY" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.fixture(scope="module")
+def partial_relay(contracts: ContractSet) -> Iterator[str]:
+    """The mock, except that it has no /v1/embeddings route (answered as any unknown path)."""
+    config = MockConfig(api_keys=frozenset({KEY}), ttfe=0.002, interval=0.01)
+    mock = create_app(contracts, config)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/v1/embeddings":
+            scope = {**scope, "path": "/v1/relaykit-gone", "raw_path": b"/v1/relaykit-gone"}
+        await mock(scope, receive, send)
+
+    with serve_in_thread(app) as url:
+        yield url
+
+
+def test_the_plugin_and_check_agree_on_what_a_relay_offers(
+    partial_relay: str, tmp_path: Path
+) -> None:
+    """Both front-ends ask discovery first (the plugin's controller once, for its workers), so
+    an operation the relay does not offer is skipped as such by both, with the same verdicts."""
+    done = run_pytest(partial_relay, tmp_path, "-n", "2", "--dist", "loadgroup")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "route not offered" in done.stdout
+    plugin = json.loads((tmp_path / "reports" / "plugin" / "record.json").read_text("utf-8"))
+    assert plugin["run"]["runner"] == "pytest"
+    assert plugin["discovery"]["routes"]["POST /v1/embeddings"]["offered"] is False
+    assert plugin["spent"]["requests"] >= plugin["discovery"]["requests"] > 0
+    only = [arg for op in ONLY for arg in ("--only", op)]
+    subprocess.run(
+        [sys.executable, "-m", "relaykit", "check", "--base-url", partial_relay, *only,
+         "--report-dir", str(tmp_path / "reports"), "--name", "check"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**os.environ, "RELAYKIT_API_KEY": KEY},
+    )  # fmt: skip
+    check = json.loads((tmp_path / "reports" / "check" / "record.json").read_text("utf-8"))
+
+    def verdicts(record: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+        out: dict[tuple[str, str], set[str]] = {}
+        for f in record["findings"]:
+            out.setdefault((f["operation_id"], f["check_id"]), set()).add(f["outcome"])
+        return out
+
+    assert verdicts(plugin) == verdicts(check)
+    embeddings = [v for (op, _), v in verdicts(plugin).items() if op == "openai.embeddings"]
+    assert embeddings and all(v == {"skip"} for v in embeddings)
+    assert any("pass" in v for (op, _), v in verdicts(plugin).items() if op != "openai.embeddings")
