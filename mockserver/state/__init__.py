@@ -4,8 +4,9 @@
 across ``--workers``) or Redis (``relaykit serve --state-url redis://host:port/db``), so that
 several mock processes, on one machine or behind one load balancer, agree. Every backend offers
 the same small interface (``StateStore``): the task operations (submitted, listed, cancelled), a
-namespaced key-value with an optional TTL for facts kept per id, and bounded ordered logs (the
-request journal).
+namespaced key-value with an optional TTL for facts kept per id (``put``, ``get``, ``delete``;
+``add``: the first value wins; ``update`` and ``merge``: atomic read-modify-write, RFC 7396 for
+merge), and bounded ordered logs (the request journal).
 """
 
 from __future__ import annotations

@@ -84,6 +84,13 @@ class StateStore(ABC):
     def _get(self, kind: str, key: str) -> bytes | None: ...
 
     @abstractmethod
+    def _update(
+        self, kind: str, key: str, change: Callable[[bytes | None], bytes], ttl_ms: int | None
+    ) -> bytes:
+        """Replace the value with ``change(old)`` (None when absent), atomically across
+        processes (``change`` may run more than once); the value written."""
+
+    @abstractmethod
     def _delete(self, kind: str, key: str) -> bool: ...
 
     @abstractmethod
@@ -120,6 +127,32 @@ class StateStore(ABC):
         """The value under ``kind``/``key``, or None (absent, expired, or unreadable)."""
         data = self._attempt(f"read {kind}/{key}", lambda: self._get(kind, key))
         return None if data is None else orjson.loads(data)
+
+    def update(
+        self,
+        kind: str,
+        key: str,
+        change: Callable[[Json | None], Json],
+        ttl: float | None = None,
+    ) -> Json | None:
+        """Replace the value with ``change(old)`` (``old`` None when absent), atomically: two
+        workers updating one key never lose each other's change. ``change`` may be called more
+        than once (Redis retries when another writer came first), so it must only compute.
+        The new value, or None when the store could not be written."""
+
+        def raw(old: bytes | None) -> bytes:
+            return orjson.dumps(change(None if old is None else orjson.loads(old)))
+
+        held = self._attempt(f"update {kind}/{key}", lambda: self._update(kind, key, raw, _ms(ttl)))
+        return None if held is None else orjson.loads(held)
+
+    def merge(
+        self, kind: str, key: str, patch: dict[str, Json], ttl: float | None = None
+    ) -> Json | None:
+        """Merge ``patch`` into the object under the key (RFC 7396 JSON Merge Patch: objects
+        merge key by key, a null removes a key, anything else replaces), atomically; the merged
+        object, or None when the store could not be written."""
+        return self.update(kind, key, lambda old: merge_patch(old, patch), ttl)
 
     def delete(self, kind: str, key: str) -> bool:
         """Forget ``kind``/``key``; True when it was there."""
@@ -182,6 +215,19 @@ class StateStore(ABC):
 def _done(call: Callable[[], None]) -> bool:
     call()
     return True
+
+
+def merge_patch(target: Json, patch: Json) -> Json:
+    """``target`` with ``patch`` applied as RFC 7396 describes."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = merge_patch(merged.get(name), value)
+    return merged
 
 
 def _tasks_log(poll: str) -> str:

@@ -10,6 +10,7 @@ client is the ``redis`` package (an optional dependency: ``pip install 'relaykit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mockserver.state.base import StateStore, StateUrlError, StoreFailure
@@ -73,6 +74,25 @@ class RedisStore(StateStore):
         if held is None:  # expired between the two calls: try once more
             return self._add(kind, key, value, ttl_ms)
         return bytes(held), False
+
+    def _update(
+        self, kind: str, key: str, change: Callable[[bytes | None], bytes], ttl_ms: int | None
+    ) -> bytes:
+        name = _kv(kind, key)
+        written: list[bytes] = []
+
+        def attempt(pipe: redis.client.Pipeline) -> None:  # WATCHed: retried if name changes
+            held: Any = pipe.get(name)  # bytes: the client does not decode responses
+            value = change(None if held is None else bytes(held))
+            pipe.multi()
+            pipe.set(name, value, px=ttl_ms)
+            written[:] = [value]
+
+        try:
+            self.client.transaction(attempt, name)
+        except self._errors as exc:
+            raise StoreFailure(str(exc)) from exc
+        return written[0]
 
     def _get(self, kind: str, key: str) -> bytes | None:
         held = self._call("get", _kv(kind, key))

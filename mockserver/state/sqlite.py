@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -108,8 +108,7 @@ class SqliteStore(StateStore):
 
     def _add(self, kind: str, key: str, value: bytes, ttl_ms: int | None) -> tuple[bytes, bool]:
         now = _now_ms()
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
+        with self._connect() as db, _transaction(db):
             row = db.execute(
                 f"SELECT value FROM kv WHERE kind = ? AND key = ? AND {_LIVE}", (kind, key, now)
             ).fetchone()
@@ -118,8 +117,22 @@ class SqliteStore(StateStore):
                     "INSERT OR REPLACE INTO kv (kind, key, value, expires_ms) VALUES (?, ?, ?, ?)",
                     (kind, key, value, None if ttl_ms is None else now + ttl_ms),
                 )
-            db.execute("COMMIT")
         return (value, True) if row is None else (bytes(row[0]), False)
+
+    def _update(
+        self, kind: str, key: str, change: Callable[[bytes | None], bytes], ttl_ms: int | None
+    ) -> bytes:
+        now = _now_ms()
+        with self._connect() as db, _transaction(db):
+            row = db.execute(
+                f"SELECT value FROM kv WHERE kind = ? AND key = ? AND {_LIVE}", (kind, key, now)
+            ).fetchone()
+            value = change(None if row is None else bytes(row[0]))
+            db.execute(
+                "INSERT OR REPLACE INTO kv (kind, key, value, expires_ms) VALUES (?, ?, ?, ?)",
+                (kind, key, value, None if ttl_ms is None else now + ttl_ms),
+            )
+        return value
 
     def _get(self, kind: str, key: str) -> bytes | None:
         with self._connect() as db:
@@ -135,15 +148,13 @@ class SqliteStore(StateStore):
         return gone.rowcount > 0
 
     def _append(self, name: str, entry: bytes, keep: int) -> int:
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
+        with self._connect() as db, _transaction(db):
             seq = db.execute("INSERT INTO log (name, entry) VALUES (?, ?)", (name, entry)).lastrowid
             db.execute(
                 "DELETE FROM log WHERE name = ?1 AND seq < (SELECT seq FROM log WHERE name = ?1 "
                 "ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
                 (name, keep - 1),
             )
-            db.execute("COMMIT")
         assert seq is not None
         return int(seq)
 
@@ -158,6 +169,19 @@ class SqliteStore(StateStore):
     def _clear(self, name: str) -> None:
         with self._connect() as db:
             db.execute("DELETE FROM log WHERE name = ?", (name,))
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction, taken at once (no upgrade deadlock between processes); rolled
+    back when anything fails, so the kept connection is clean for the next call."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _now_ms() -> int:

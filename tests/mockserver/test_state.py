@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,3 +140,34 @@ def test_two_mocks_with_their_own_state_dirs_agree_through_one_redis(redis_url: 
         assert bodies == [{"prompt": "fox 0"}, {"prompt": "fox 1"}]
         assert c.delete(f"{one}/_relaykit/requests").status_code == 200
         assert c.get(f"{two}/_relaykit/requests").json()["data"] == []
+
+
+def test_merge_and_update_are_atomic_across_connections(
+    store: StateStore, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    assert store.merge("facts", "t", {"prompt": "fox", "size": {"w": 1, "h": 2}}) == {
+        "prompt": "fox",
+        "size": {"w": 1, "h": 2},
+    }
+    merged = store.merge("facts", "t", {"size": {"h": 3}, "prompt": None, "tags": ["a"]})
+    assert merged == {"size": {"w": 1, "h": 3}, "tags": ["a"]} == store.get("facts", "t")
+    assert store.update("count", "n", lambda old: (old or 0) + 1) == 1
+    # writers on connections of their own (other workers, other machines) lose nothing
+    where = request.node.callspec.params["store"]
+    url = request.getfixturevalue("redis_url") + "/3" if where == "redis" else ""
+    writers = [open_store(url, str(tmp_path)) for _ in range(4)]
+
+    def write(i: int) -> None:
+        for j in range(25):
+            writers[i].merge("facts", "shared", {f"w{i}-{j}": j})
+            writers[i].update("count", "n", lambda old: (old or 0) + 1)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store.get("facts", "shared")) == 100
+    assert store.get("count", "n") == 101
+    for writer in writers:
+        writer.close()
