@@ -3,6 +3,7 @@ and two `relaykit serve` processes with their own state directories agreeing thr
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -115,6 +116,20 @@ def test_serve_refuses_a_bad_state_url_in_one_line(url: str, message: str) -> No
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: --state-url") and message in lines[0]
     assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
+
+
+def test_the_state_url_may_come_from_the_environment() -> None:
+    env = {**os.environ, "RELAYKIT_STATE_URL": "memcached://127.0.0.1:11211"}
+    result = subprocess.run(
+        [sys.executable, "-m", "relaykit", "serve", "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert (
+        result.returncode == 2 and "memcached://127.0.0.1:11211: not a Redis URL" in result.stderr
+    )
 
 
 def test_two_mocks_with_their_own_state_dirs_agree_through_one_redis(redis_url: str) -> None:
