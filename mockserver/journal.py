@@ -13,7 +13,8 @@ the middleware is not installed at all.
 An entry: ``seq``, ``time`` (when the request arrived, ISO 8601 UTC), ``method``, ``path``,
 ``query``, ``operation`` (the contract operation id, from the request's resolution in the
 ASGI scope: mockserver/resolution.py), ``headers``, ``body`` (JSON as data, a form as its
-fields with files as name, type and size, text as an excerpt, binary as null), ``body_kind``,
+fields with files as name, type and size, text as an excerpt, binary as null), ``body_kind``
+(none, json, form, text, binary, or unread when the mock answered before reading it),
 ``body_bytes``, ``body_truncated``, ``status`` (null when the connection was reset),
 ``complete`` (false when the response was broken off) and ``duration_ms``.
 """
@@ -164,7 +165,10 @@ class _Exchange:
         self._receive = receive
         self._send = send
         self.arrived = time.time()
-        self.notes = BodyNotes(Request(scope).headers.get("content-type"))
+        headers = Request(scope).headers
+        length = headers.get("content-length", "")
+        announced = "transfer-encoding" in headers or (length.isdigit() and int(length) > 0)
+        self.notes = BodyNotes(headers.get("content-type"), announced)
         self.status: int | None = None
         self.written = False
         # the fault injector resets a connection through the server's transport, which it finds

@@ -31,7 +31,8 @@ class Noted:
     """What the journal says of a body."""
 
     kind: str
-    """none, json, form, text or binary."""
+    """none, json, form, text, binary, or unread (the mock answered before reading a body the
+    request announced, e.g. a 401)."""
     data: Any
     size: int
     truncated: bool
@@ -40,8 +41,10 @@ class Noted:
 class BodyNotes:
     """Takes a request body's chunks as the app reads them; ``noted`` gives the summary."""
 
-    def __init__(self, content_type: str | None, cap: int = BODY_CAP) -> None:
+    def __init__(self, content_type: str | None, announced: bool, cap: int = BODY_CAP) -> None:
         self.content_type = content_type or ""
+        self.announced = announced
+        """The request announced a body (Content-Length above 0, or chunked)."""
         self.cap = cap
         self.size = 0
         self.kept = bytearray()
@@ -65,7 +68,7 @@ class BodyNotes:
         if self.form is not None:
             return Noted("form", self.form.fields(secrets), self.size, self.form.truncated)
         if not self.size:
-            return Noted("none", None, 0, False)
+            return Noted("unread" if self.announced else "none", None, 0, False)
         cut = self.size > len(self.kept)
         raw = _masked(bytes(self.kept), secrets)
         if is_json(self.content_type) and not cut:

@@ -76,9 +76,13 @@ def test_keys_never_reach_the_journal(http: httpx.Client) -> None:
         params={"key": KEY, "other": "1"},
     )
     http.get("/v1/models", headers={"x-goog-api-key": "AIza-goog-key"})
+    unauthorised = http.post("/v1/embeddings", json={"input": "x"}, headers={"Authorization": ""})
+    assert unauthorised.status_code == 401
     raw = http.get(JOURNAL_PATH).text
     assert KEY not in raw and "AIza-goog-key" not in raw
-    chat, models = journal(http)
+    chat, models, refused = journal(http)
+    assert refused["status"] == 401 and refused["body_kind"] == "unread"
+    assert refused["operation"] == "openai.embeddings" and models["body_kind"] == "none"
     assert chat["query"] == {"key": "[redacted]", "other": "1"}
     assert chat["headers"]["x-api-key"] == "[redacted]"
     assert chat["headers"]["x-echo"] == "token=[redacted]"
