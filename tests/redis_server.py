@@ -18,7 +18,11 @@ from tests.serving import free_port, stop
 @contextmanager
 def redis_server(timeout: float = 10.0) -> Iterator[str]:
     """Run ``redis-server`` until the block ends; yields its URL (``redis://127.0.0.1:<port>``)."""
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError(
+            "redis-server is not installed (apt-get install redis-server; .ci/run does)"
+        )
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="relaykit-redis-") as workdir:
         proc = subprocess.Popen(
