@@ -26,11 +26,14 @@ from contracts.model import (
     ErrorSpec,
     Example,
     Operation,
+    ParentSpec,
     Provenance,
     RequestSpec,
     ResponseSpec,
     SeedRef,
+    StreamFlag,
     StreamSpec,
+    TaskBranch,
     TaskSpec,
     TimelineStep,
 )
@@ -211,6 +214,7 @@ def _examples(items: list[dict[str, Any]] | None, key: str = "value") -> tuple[E
             source=e.get("source", ""),
             summary=e.get("summary", ""),
             erratum=e.get("erratum", ""),
+            query={str(k): str(v) for k, v in (e.get("query") or {}).items()},
         )
         for e in items or []
     )
@@ -276,6 +280,9 @@ def _build(path: Path, raw: dict[str, Any]) -> Operation:
             terminator=stream.get("terminator"),
             examples=_examples(stream["examples"], key="events"),
             render=stream.get("render", "static"),
+            asked_by=_stream_flag(stream.get("asked_by")),
+            grammar=stream.get("grammar")
+            or ("anthropic" if stream["framing"] == "sse-named" else "openai"),
         )
         if stream
         else None,
@@ -289,6 +296,16 @@ def _build(path: Path, raw: dict[str, Any]) -> Operation:
         errata=tuple(Erratum(**e) for e in raw.get("errata", [])),
         source_file=str(path),
     )
+
+
+def _stream_flag(raw: Mapping[str, Any] | None) -> StreamFlag:
+    """``stream.asked_by`` (``{query: alt, value: sse}``), the body's ``stream: true`` when
+    absent."""
+    if not raw:
+        return StreamFlag()
+    if "query" in raw:
+        return StreamFlag("query", str(raw["query"]), str(raw["value"]))
+    return StreamFlag("body", str(raw["body"]), raw["value"])
 
 
 def task_spec(raw: Mapping[str, Any]) -> TaskSpec:
@@ -317,7 +334,33 @@ def task_spec(raw: Mapping[str, Any]) -> TaskSpec:
         progress_format=raw.get("progress_format"),
         result_urls=tuple(raw.get("result_urls", ())),
         timeline=timeline,
+        remember={
+            k: (v,) if isinstance(v, str) else tuple(v)
+            for k, v in (raw.get("remember") or {}).items()
+        },
+        given_only=tuple(raw.get("given_only", ())),
+        result_size=(
+            (raw["result_size"]["width"], raw["result_size"]["height"])
+            if raw.get("result_size")
+            else None
+        ),
+        parent=ParentSpec(**raw["parent"]) if raw.get("parent") else None,
+        branches=tuple(
+            TaskBranch(
+                when=_conditions(b["when"]),
+                answer=b.get("answer"),
+                waits=b.get("waits"),
+                ends_as=b.get("ends_as"),
+            )
+            for b in raw.get("branches") or ()
+        ),
+        submit_time=tuple(raw.get("submit_time", ())),
+        fresh_ids=tuple(raw.get("fresh_ids", ())),
     )
+
+
+_SUBMIT_ONLY = ("remember", "given_only", "result_size", "parent", "branches")
+_POLL_ONLY = ("submit_time", "fresh_ids")
 
 
 def _check_task(path: Path, render: str, task: TaskSpec | None) -> list[str]:
@@ -328,6 +371,17 @@ def _check_task(path: Path, render: str, task: TaskSpec | None) -> list[str]:
         return [f"{path}: task.role: response.render {render} needs a task block of role {role}"]
     if task is None:
         return []
+    misplaced = [
+        f"{path}: task.{name}: only a {role_of} has it"
+        for names, role_of in ((_SUBMIT_ONLY, "submit"), (_POLL_ONLY, "poll"))
+        for name in names
+        if task.role != role_of and getattr(task, name)
+    ]
+    stray = [f for f in task.given_only if f not in task.remember]
+    if stray:
+        misplaced.append(f"{path}: task.given_only: {', '.join(stray)} not in task.remember")
+    if misplaced:
+        return misplaced
     if task.role != "poll":
         return [] if task.poll else [f"{path}: task.poll: a {task.role} must name its poll"]
     problems = [
@@ -443,6 +497,8 @@ def _cross_checks(operations: list[Operation]) -> list[str]:
             problems.append(
                 f"{op.source_file}: task.poll: {named!r} is not a poll (its task.role must be poll)"
             )
+        else:
+            problems.extend(_check_submit_task(op, target))
     for (method, route), ops in routes.items():
         keys: dict[tuple[frozenset[str], int], Operation] = {}
         for op in ops:
@@ -455,4 +511,43 @@ def _cross_checks(operations: list[Operation]) -> list[str]:
                     "add a match condition or a priority"
                 )
             keys[key] = op
+    return problems
+
+
+def _check_submit_task(op: Operation, poll: Operation) -> list[str]:
+    """A submit's parent and branches name states of its poll, examples the submit or the poll
+    has, and statuses in the error range."""
+    task, polled = op.task, poll.task
+    assert task is not None and polled is not None
+    where = f"{op.source_file}: task"
+    names = {e.name for e in op.response.examples}
+    poll_names = {e.name for e in poll.response.examples}
+    problems: list[str] = []
+
+    def state(at: str, value: str | None, running: bool = False) -> None:
+        if value is None:
+            return
+        if value not in polled.states:
+            problems.append(f"{where}.{at}: {value!r} is not a state of {poll.id}")
+        elif running and value in polled.terminal:
+            problems.append(f"{where}.{at}: {value!r} is a terminal state of {poll.id}")
+
+    def answer(at: str, value: object) -> None:
+        if isinstance(value, str) and value not in names:
+            problems.append(f"{where}.{at}: no response example named {value!r}")
+
+    parent = task.parent
+    if parent is not None:
+        state("parent.state", parent.state)
+        for at in ("unknown", "wrong_state", "bad_choice"):
+            answer(f"parent.{at}", getattr(parent, at))
+        if (parent.choice is None) != (parent.among is None):
+            problems.append(f"{where}.parent: choice and among go together")
+    for i, branch in enumerate(task.branches):
+        answer(f"branches[{i}].answer", branch.answer)
+        state(f"branches[{i}].waits", branch.waits, running=True)
+        if branch.ends_as is not None and branch.ends_as not in poll_names:
+            problems.append(
+                f"{where}.branches[{i}].ends_as: {poll.id} has no example {branch.ends_as!r}"
+            )
     return problems

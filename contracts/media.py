@@ -29,6 +29,7 @@ MEDIA: dict[str, tuple[str, str]] = {
 }
 """Extension -> (asset file, content type) for the kinds served from contracts/media/."""
 
+
 def png(width: int, height: int) -> bytes:
     """A valid RGB PNG of the given size."""
     reds = bytes(x * 255 // max(width - 1, 1) for x in range(width))

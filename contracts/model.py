@@ -14,6 +14,7 @@ from contracts.paths import PrefixAlias
 
 JSON = Any
 Framing = Literal["sse-data", "sse-named"]
+Grammar = Literal["openai", "anthropic", "gemini", "responses"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ class Example:
     source: str = ""
     summary: str = ""
     erratum: str = ""
+    query: Mapping[str, str] = field(default_factory=dict)
+    """A request example's query parameters (Gemini's ``alt=sse``)."""
 
     @property
     def servable(self) -> bool:
@@ -84,6 +87,21 @@ class ResponseSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamFlag:
+    """How a request asks for the stream of a ``when: requested`` operation: the body field
+    ``stream`` true (OpenAI, Anthropic), or a query parameter (Gemini's ``?alt=sse``)."""
+
+    location: Literal["body", "query"] = "body"
+    name: str = "stream"
+    value: JSON = True
+
+    def asked(self, body: Any, query: Mapping[str, str]) -> bool:
+        """True when the request asks for the stream (compared as a ``match`` equality is)."""
+        source = query if self.location == "query" else body
+        return isinstance(source, Mapping) and bool(source.get(self.name) == self.value)
+
+
+@dataclass(frozen=True, slots=True)
 class StreamSpec:
     """A server-sent-event stream: its framing, event schema(s) and terminator."""
 
@@ -94,6 +112,10 @@ class StreamSpec:
     terminator: str | None
     examples: tuple[Example, ...]
     render: str = "static"
+    asked_by: StreamFlag = field(default_factory=StreamFlag)
+    """``when: requested``: how a request asks for the stream."""
+    grammar: Grammar = "openai"
+    """Whose stream grammar the suites judge it by (sse-named streams: anthropic)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +182,47 @@ class TimelineStep:
     has_progress: bool = False
 
 
+Answer = str | int
+"""What a submit answers when its parent task does not fit: the name of one of its response
+examples, or an HTTP status whose documented error (its example) answers."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParentSpec:
+    """submit: the earlier task a request names (Midjourney's action on ``taskId``, the modal
+    that continues a task, Suno's continuation of a clip). The parent must be a task the mock
+    issued (else ``unknown`` answers), be in ``state`` (else ``wrong_state``), and, with
+    ``choice``, the request's value there must be one of the parent's answer values at
+    ``among`` (else ``bad_choice``). ``continues``: the submit answers the parent's own id and the
+    parent's timeline restarts (the modal), instead of a new task. ``optional``: only checked
+    when the request names a parent."""
+
+    field: str
+    """The request's path parameter, query parameter or body dotted path with the parent id."""
+    state: str | None = None
+    """The state the parent must be in; None: the poll's success state."""
+    choice: str | None = None
+    among: str | None = None
+    continues: bool = False
+    optional: bool = False
+    unknown: Answer = 404
+    wrong_state: Answer = 400
+    bad_choice: Answer = 400
+
+
+@dataclass(frozen=True, slots=True)
+class TaskBranch:
+    """submit: what a request that meets ``when`` does besides the default: answer another
+    response example (``answer``, e.g. Midjourney's code 21), wait in a state until a submit
+    ``continues`` it (``waits``), or end in a named success example of the poll
+    (``ends_as``: an upscale ends with the upscale's buttons)."""
+
+    when: tuple[Condition, ...]
+    answer: str | None = None
+    waits: str | None = None
+    ends_as: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class TaskSpec:
     """A contract's ``task`` block: how an async task is submitted, polled, listed or cancelled,
@@ -193,6 +256,22 @@ class TaskSpec:
     """poll: dotted paths ('*' walks arrays) of result URLs in a successful task."""
     timeline: tuple[TimelineStep, ...] = ()
     """poll: the mock's progression; success at once when the contract gives none."""
+    remember: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """submit: request dotted path -> the poll answer's dotted paths that show its value (the
+    prompt, size, duration, title... the task was submitted with), in the example's type."""
+    given_only: tuple[str, ...] = ()
+    """submit: remembered request fields the answer shows only when given (notify hooks): their
+    answer fields are emptied when the request lacks them."""
+    result_size: tuple[str, str] | None = None
+    """submit: the request's width and height paths, the size of the result images served."""
+    parent: ParentSpec | None = None
+    branches: tuple[TaskBranch, ...] = ()
+    """submit: the first branch whose conditions hold applies."""
+    submit_time: tuple[str, ...] = ()
+    """poll: answer paths of the submit time, written in the example's form (ms, s, ISO 8601)."""
+    fresh_ids: tuple[str, ...] = ()
+    """poll: answer paths whose UUIDs (clip, image, message ids) are made per task, wherever
+    they appear in the answer."""
 
     @property
     def failures(self) -> tuple[str, ...]:
@@ -238,9 +317,18 @@ class Operation:
             return self.match
         if self.stream is None:
             return (*self.match, Condition("stream", "equals", False))
+        if self.stream.asked_by.location == "query":
+            return self.match  # the body does not say: no stream condition on it
         if self.stream.when == "always":
             return (*self.match, Condition("stream", "equals", True))
         return self.match
+
+    def wants_stream(self, body: Any, query: Mapping[str, str]) -> bool:
+        """True when this request (its JSON body and query parameters) is answered with the
+        stream: always for an always-streaming operation, else as the stream's flag says."""
+        if self.stream is None:
+            return False
+        return self.stream.when == "always" or self.stream.asked_by.asked(body, query)
 
     @property
     def task_role(self) -> TaskRole | None:

@@ -1,6 +1,8 @@
 """The model ids the contracts name, and the ids their model patterns select.
 
-A model is named when a request example sends it as ``model``, when a ``model`` match
+A model is named when a request example sends it as ``model`` (or a path parameter
+``model`` gives it as an example, Gemini's ``/v1beta/models/{model}:generateContent``), when a
+``model`` match
 condition is a literal (``gpt-4-all``), or when a request schema enumerates ``model``
 (recraft's, Stability's). Patterns are the ``model`` globs (``claude-*``). The mock lists the
 named models at ``GET /v1/models`` and answers ``GET /v1/models/{model}`` for them and for any
@@ -62,6 +64,9 @@ def _names(op: Operation, contracts: ContractSet) -> Iterator[str]:
         value = example.value
         if example.servable and isinstance(value, dict) and isinstance(value.get("model"), str):
             yield value["model"]
+    in_path = op.path_params.get("model")
+    if isinstance(in_path, dict):
+        yield from (v for v in in_path.get("examples") or [] if isinstance(v, str))
     for pattern in _globs(op):
         if not _WILDCARDS & set(pattern):
             yield pattern

@@ -30,9 +30,9 @@ BINARY = {"type": "string", "format": "binary"}
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     name: (
-        {"type": "http", "scheme": "bearer", "description": f"{s.header}: {s.prefix}<key>"}
+        {"type": "http", "scheme": "bearer", "description": f"{s.param}: {s.prefix}<key>"}
         if s is BEARER
-        else {"type": "apiKey", "in": "header", "name": s.header}
+        else {"type": "apiKey", "in": s.location, "name": s.param}
     )
     for name, s in SCHEMES.items()
 }

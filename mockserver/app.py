@@ -85,7 +85,7 @@ class MockRelay:
             return self._no_route(request, resolution.match.allowed)
         envelope = self.contracts.envelopes[candidates[0].errors.envelope]
         schemes = tuple(dict.fromkeys(s for op in candidates for s in op.auth))
-        key = presented_key(request.headers, schemes)
+        key = presented_key(request.headers, schemes, request.query_params)
         if not is_authorised(key, self.config.api_keys, schemes):
             message = "You didn't provide an API key." if not key else "Incorrect API key provided."
             return error_response(envelope, 401, message, code="invalid_api_key" if key else None)
@@ -113,9 +113,8 @@ class MockRelay:
                 )
         if prefs.code is not None:
             return self._documented_error(op, prefs.code, headers)
-        wants_stream = op.stream is not None and (
-            op.stream.when == "always" or bool(_field(body, "stream"))
-        )
+        query = dict(request.query_params)
+        wants_stream = op.wants_stream(body, query)
         try:
             example = self._example(op, prefs, wants_stream)
         except LookupError as exc:
@@ -126,7 +125,7 @@ class MockRelay:
             example=example,
             validators=self.validators,
             path_params=resolution.match.params,
-            query=dict(request.query_params),
+            query=query,
             base_url=str(request.base_url),
             scenario=prefs.task or "success",
             task_speed=self.config.task_speed,
@@ -247,10 +246,6 @@ class MockRelay:
             media_type=sse.MEDIA_TYPE,
             headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-
-
-def _field(body: Any, name: str) -> Any:
-    return body.get(name) if isinstance(body, dict) else None
 
 
 def _json(payload: Any) -> Response:

@@ -4,8 +4,9 @@ A submit that carries a callback URL (the task block's ``callback_field``: MJ no
 callback_url, Suno/Luma notify_hook, Flux webhook_url) gets one background job (``ctx.after``)
 that sleeps until each state change of the timeline, renders the task as a poll would at that
 moment, and POSTs it as JSON. Each POST has a 2 s timeout and up to 3 retries with doubling
-backoff; redirects are never followed; only http(s) URLs are called. The job ends after a
-terminal state, and never raises.
+backoff; redirects are never followed; only http(s) URLs are called, never a reserved
+documentation name (example.com, .test, .invalid...). The job ends after a terminal state,
+and never raises.
 """
 
 from __future__ import annotations

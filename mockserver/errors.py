@@ -40,6 +40,7 @@ def error_body(
         "$param": param,
         # a symbolic code (invalid_api_key) only where the provider's codes are strings
         "$code": code if code is not None and not isinstance(numeric, int) else numeric,
+        "$status": status,
     }
     return _fill(envelope.body, values)
 

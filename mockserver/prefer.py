@@ -1,6 +1,10 @@
 """Per-request choices a client makes through the ``Prefer`` header (as Prism does).
 
 ``Prefer: example=tool-call, code=429, ttfe-ms=300, interval-ms=40, task=failure``
+
+``task=`` takes a scenario (success, failure, banned) or any state of the task's poll
+(``task=throttled``, ``task=not-start``, ``task="Request Moderated"``): a submit checks it
+against its poll's states (mockserver/render/task.py).
 """
 
 from __future__ import annotations
@@ -53,8 +57,8 @@ def parse_prefer(header: str | None) -> Preferences:
         if v is not None and not 0 <= v <= 60:
             raise PreferError(f"Prefer header: {name} must be between 0 and 60000")
     task = values.get("task")
-    if task is not None and task not in SCENARIOS:
-        raise PreferError(f"Prefer header: task={task} is not one of {', '.join(SCENARIOS)}")
+    if task is not None and not task.strip():
+        raise PreferError(f"Prefer header: task= needs one of {', '.join(SCENARIOS)} or a state")
     return Preferences(
         example=values.get("example"), code=code, ttfe=ttfe, interval=interval, task=task
     )

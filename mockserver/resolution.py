@@ -57,8 +57,11 @@ class Resolver:
 
     def resolve(self, method: str, path: str) -> Resolution:
         """The route and operations for a method and path."""
-        match, alias = self.router.locate(path, self.path_map, self.contracts.prefix_aliases)
-        ops = match.operations(route_method(method))
+        routed = route_method(method)
+        match, alias = self.router.locate(
+            path, self.path_map, self.contracts.prefix_aliases, routed
+        )
+        ops = match.operations(routed)
         return Resolution(match, alias, ops, ops[0] if len(ops) == 1 else None, self.identity)
 
     def of(self, scope: Scope) -> Resolution:

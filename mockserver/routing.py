@@ -77,17 +77,25 @@ class Router:
         return Match(None, {})
 
     def locate(
-        self, path: str, path_map: PrefixMap, aliases: Iterable[PrefixAlias]
+        self,
+        path: str,
+        path_map: PrefixMap,
+        aliases: Iterable[PrefixAlias],
+        method: str | None = None,
     ) -> tuple[Match, PrefixAlias | None]:
         """The route for a path as a relay serves it: after the user's path map, and failing
-        that without a known prefix alias (``/mj-fast/mj`` -> ``/mj``); the alias used, if any.
+        that (no route, or one that does not answer ``method``) without a known prefix alias
+        (``/mj-fast/mj`` -> ``/mj``; ``POST /v1/models/{model}:generateContent`` ->
+        ``/v1beta/...``, beside OpenAI's ``GET /v1/models/{model}``); the alias used, if any.
         The mock, the fault injector and the validating proxy all resolve requests this way."""
         route_path = path_map.to_contract(path) or path
         match = self.find(route_path)
-        if match.route is None:
+        if match.route is None or (method is not None and not match.operations(method)):
             unaliased, alias = unalias(route_path, aliases)
             if alias is not None:
-                return self.find(unaliased), alias
+                found = self.find(unaliased)
+                if match.route is None or found.operations(method or ""):
+                    return found, alias
         return match, None
 
 

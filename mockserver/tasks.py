@@ -120,14 +120,32 @@ def cancel_state(task: TaskSpec, documented: Collection[str] = ()) -> str | None
     return others[-1] if others else failed
 
 
+def named_state(task: TaskSpec, wanted: str) -> str | None:
+    """The poll state a ``Prefer: task=<state>`` names: case, spaces, dashes and underscores do
+    not count (``not-start`` is NOT_START, ``request-moderated`` is "Request Moderated")."""
+    key = _state_key(wanted)
+    return next((s for s in task.states if _state_key(s) == key), None)
+
+
+def _state_key(text: str) -> str:
+    return re.sub(r"[\s_-]+", "", text).lower()
+
+
 def state_at(
-    task: TaskSpec, elapsed: float, scenario: str, documented: Collection[str] = ()
+    task: TaskSpec,
+    elapsed: float,
+    scenario: str,
+    documented: Collection[str] = (),
+    named: str | None = None,
 ) -> Step:
     """The timeline step in force ``elapsed`` seconds after submit.
 
     ``failure`` replaces the success step by the failure state; ``banned`` does so from the
     second step on (the provider refuses the prompt once it looks at it). A contract without a
-    failure state keeps the success state and marks the step ``failed``.
+    failure state keeps the success state and marks the step ``failed``. A ``named`` state
+    (``Prefer: task=<state>``) replaces the first step when the state is not terminal (the task
+    waits there, NOT_START, QUEUED, THROTTLED..., then runs on), and the success when it is a
+    terminal state other than success (CANCELLED, Request Moderated...).
     """
     steps = task.timeline
     index = 0
@@ -135,6 +153,12 @@ def state_at(
         if entry.after <= elapsed:
             index = i
     entry = steps[index]
+    if named is not None and named != task.success:
+        if named not in task.terminal:
+            if index == 0:
+                return Step(entry.after, named)
+        elif entry.state == task.success:
+            return Step(entry.after, named, failed=True)
     failing = (scenario == "failure" and entry.state == task.success) or (
         scenario == "banned" and index > 0
     )
@@ -150,12 +174,14 @@ def _progress(entry: TimelineStep) -> Any:
     return entry.progress if entry.has_progress else _MISSING
 
 
-def changes(task: TaskSpec, scenario: str, documented: Collection[str] = ()) -> list[float]:
+def changes(
+    task: TaskSpec, scenario: str, documented: Collection[str] = (), named: str | None = None
+) -> list[float]:
     """The times (seconds after submit, at speed 1) at which the state changes, first included."""
     times: list[float] = []
     last: tuple[str, bool] | None = None
     for entry in task.timeline:
-        step = state_at(task, entry.after, scenario, documented)
+        step = state_at(task, entry.after, scenario, documented, named)
         if (step.state, step.failed) != last:
             times.append(step.after)
             last = (step.state, step.failed)

@@ -11,8 +11,10 @@ from contracts.model import Operation
 from suites.context import CheckContext
 from suites.findings import Finding, Outcome
 from suites.probes import Probe, example_probes
+from suites.resources import creator, fresh_resource
 from suites.responses import judge_body, judge_status, raise_if_unsupported, send_and_judge
 from suites.task_lists import check_list
+from suites.task_parents import fill_parent, waiting_state
 from suites.task_trace import off_contract
 from suites.tasks import follow, fresh_task, submit, task_findings
 
@@ -42,7 +44,17 @@ def check_examples(ctx: CheckContext, op: Operation) -> list[Finding]:
             why = f"model not offered: the relay does not list {model}"
             findings.append(ctx.finding(op.id, "examples", Outcome.SKIP, why, probe.source))
             continue
-        if probe.missing_params:
+        no_parent = fill_parent(ctx, op, probe)
+        if no_parent is not None:
+            findings.append(ctx.finding(op.id, "examples", Outcome.SKIP, no_parent, probe.source))
+            continue
+        if probe.missing_params and creator(ctx.contracts, op) is not None:
+            made = fresh_resource(ctx, op)
+            if isinstance(made, str):
+                findings.append(ctx.finding(op.id, "examples", Outcome.SKIP, made, probe.source))
+                continue
+            probe.path_values.update(made)
+        elif probe.missing_params:
             got = fresh_task(ctx, op)
             if isinstance(got, str):
                 findings.append(ctx.finding(op.id, "examples", Outcome.SKIP, got, probe.source))
@@ -63,7 +75,8 @@ def _submit(ctx: CheckContext, op: Operation, probe: Probe, first: bool) -> list
     if exchange.status == op.response.status:
         findings += judge_body(ctx, probe, exchange)
     until_terminal = bool(TERMINAL_INVARIANTS & set(op.invariants))
-    trace = follow(ctx, op, exchange, task_id, until_terminal=until_terminal)
+    waits = waiting_state(op, probe.json_body)
+    trace = follow(ctx, op, exchange, task_id, until_terminal=until_terminal, waits=waits)
     return findings + task_findings(op, trace, ctx, probe.source)
 
 

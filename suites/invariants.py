@@ -16,7 +16,9 @@ from typing import Any
 
 from contracts.model import ContractSet, Operation
 from contracts.validation import Validators
+from suites import invariant_gemini as g
 from suites import invariant_media as m
+from suites import invariant_responses as resp
 from suites import invariant_rules as r
 from suites import invariant_tools as t
 from suites.findings import Finding, Outcome
@@ -84,6 +86,12 @@ RESPONSE_INVARIANTS: Mapping[str, Rule] = MappingProxyType(
         "model_listed": m.model_listed,
         "speech_format_matches": m.speech_format_matches,
         "transcript_format_matches": m.transcript_format_matches,
+        **g.RULES,
+        "responses_usage_total": resp.responses_usage_total,
+        "max_output_tokens_respected": resp.max_output_tokens_respected,
+        "incomplete_when_cut": resp.incomplete_when_cut,
+        "responses_json_schema_valid": resp.responses_json_schema_valid,
+        "responses_tool_args_match_schema": resp.responses_tool_args_match_schema,
     }
 )
 """Invariants judged on one answer, by name."""

@@ -16,6 +16,8 @@ from suites import bounded
 from suites.anthropic_stream import check_anthropic_stream
 from suites.chat_stream import check_chat_stream
 from suites.findings import Finding, Outcome
+from suites.gemini_stream import assemble as assemble_gemini_stream
+from suites.gemini_stream import check_gemini_array, check_gemini_stream
 from suites.invariants import (
     Observed,
     assemble_chat_stream,
@@ -23,6 +25,7 @@ from suites.invariants import (
     check_invariants,
 )
 from suites.probes import Probe
+from suites.responses_stream import check_responses_stream, final_response
 from suites.severity import Severity
 from suites.streams import StreamRecord, json_objects
 
@@ -132,9 +135,14 @@ def success(
         body = bounded.json_or_none(content)
         refused = bounded.why_not_json(content) if body is None and content else ""
     observed = Observed(probe.json_body, body, got, content, fetch, models)
+    grammar: list[Finding] = []
+    if op.stream is not None and op.stream.grammar == "gemini" and expected == got:
+        # streamGenerateContent without alt=sse: the chunks as one JSON array
+        grammar = check_gemini_array(op.id, body, validators, op.stream.event_schema)
     return [
         content_type(op, expected, got),
         body_schema(op, validators, expected, body, refused),
+        *grammar,
         *check_invariants(op, observed, validators),
     ]
 
@@ -143,13 +151,23 @@ def stream(
     probe: Probe, validators: Validators, got: str, record: StreamRecord, fetch: Fetch | None
 ) -> list[Finding]:
     """A streamed answer: content type, the grammar rules, then the invariants on the
-    assembled stream (OpenAI framing; Anthropic's usage rules live in its grammar)."""
+    assembled stream (OpenAI chat framing, or the Response a Responses stream ends with;
+    Anthropic's usage rules live in its grammar)."""
     op = probe.op
     assert op.stream is not None
     findings = [content_type(op, "text/event-stream", got)]
-    if op.stream.framing == "sse-named":
+    if op.stream.grammar == "responses":
+        rules = check_responses_stream(op.id, record, probe.json_body, validators, op.stream.events)
+        observed = Observed(probe.json_body, final_response(record), "application/json", b"", fetch)
+        return findings + rules + check_invariants(op, observed, validators)
+    if op.stream.grammar == "anthropic":
         events = op.stream.events
         return findings + check_anthropic_stream(op.id, record, probe.json_body, validators, events)
+    if op.stream.grammar == "gemini":
+        rules = check_gemini_stream(op.id, record, validators, op.stream.event_schema)
+        assembled = assemble_gemini_stream(json_objects(record))
+        observed = Observed(probe.json_body, assembled, "text/event-stream", b"", fetch)
+        return findings + rules + check_invariants(op, observed, validators)
     rules = check_chat_stream(op.id, record, probe.json_body, validators, op.stream.event_schema)
     chunks = json_objects(record)
     legacy = any(c.get("object") == "text_completion" for c in chunks)

@@ -48,11 +48,7 @@ class Probe:
     @property
     def streamed(self) -> bool:
         """True when a conforming answer to this request is a stream."""
-        if self.op.stream is None:
-            return False
-        if self.op.stream.when == "always":
-            return True
-        return isinstance(self.body, dict) and self.body.get("stream") is True
+        return self.op.wants_stream(self.body, self.query)
 
     @property
     def json_body(self) -> dict[str, Any]:
@@ -152,10 +148,21 @@ def with_models(body: Any, op: Operation, profile: Profile) -> Any:
 
 
 def example_probes(op: Operation, profile: Profile) -> list[Probe]:
-    """One probe per servable request example (one bare probe when the operation has none)."""
+    """One probe per servable request example (one bare probe when the operation has none).
+    A model in the path (Gemini's ``/v1beta/models/{model}:generateContent``) is the profile's
+    too."""
     values = default_path_values(op)
+    model = profile_model(op, profile) if "model" in op.path_params else None
+    if model:
+        values["model"] = model
     probes = [
-        Probe(op, f"example:{e.name}", with_models(copy.deepcopy(e.value), op, profile), values)
+        Probe(
+            op,
+            f"example:{e.name}",
+            with_models(copy.deepcopy(e.value), op, profile),
+            dict(values),
+            dict(e.query),
+        )
         for e in op.request.examples
         if e.servable
     ]

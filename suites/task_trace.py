@@ -60,7 +60,9 @@ class TaskTrace:
     ``ended``: "terminal", "timeout", "refused" (non-2xx polls in a row), "error" (transport),
     "off-contract" (a poll showed a status outside the contract's states: polling stops at
     once), "no-id" (nothing to poll), "first-poll" (followed for one poll only), "submitted"
-    (not polled at all) or "stopped" (the run stopped sending: its deadline, a dead relay).
+    (not polled at all), "waiting" (in the state the contract says the submit waits in until
+    another continues it: Midjourney's MODAL) or "stopped" (the run stopped sending: its
+    deadline, a dead relay).
     """
 
     submit_op: Operation
@@ -228,8 +230,14 @@ def read_progress(task: TaskSpec, body: Any) -> float | None:
 
 def submit_probe(ctx: CheckContext, op: Operation) -> Probe:
     """The op's first example probe, with a fresh task id where its path needs one
-    (Luma extend); TaskUnavailable when none can be had."""
+    (Luma extend) or its body names a parent task (an MJ action: suites.task_parents);
+    TaskUnavailable when none can be had."""
+    from suites.task_parents import fill_parent  # it follows tasks with this module
+
     probe = example_probes(op, ctx.profile)[0]
+    no_parent = fill_parent(ctx, op, probe)
+    if no_parent is not None:
+        raise TaskUnavailable(no_parent)
     if probe.missing_params:
         got = fresh_task(ctx, op)
         if isinstance(got, str):
@@ -277,9 +285,11 @@ def follow(
     task_id: str | None,
     *,
     until_terminal: bool,
+    waits: str | None = None,
 ) -> TaskTrace:
-    """Poll the task at once, then with backoff until a terminal state, task_seconds, or
-    MAX_MISSES polls in a row without a 2xx (``until_terminal=False``: the first poll only)."""
+    """Poll the task at once, then with backoff until a terminal state (or ``waits``, the state
+    the submit waits in), task_seconds, or MAX_MISSES polls in a row without a 2xx
+    (``until_terminal=False``: the first poll only)."""
     trace = start_trace(ctx, submit_op, exchange, task_id)
     if task_id is None:
         trace.detail = "the submit gave no task id"
@@ -308,6 +318,9 @@ def follow(
             return trace
         if observation.answered and observation.status in terminal:
             trace.ended = "terminal"
+            return trace
+        if observation.answered and waits is not None and observation.status == waits:
+            trace.ended = "waiting"
             return trace
         if off_contract(trace, observation):  # no legal state can follow: waiting is futile
             trace.ended = "off-contract"

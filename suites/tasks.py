@@ -236,6 +236,12 @@ def _reaches_terminal(trace: TaskTrace) -> Verdict:
         if final == success:
             return Outcome.PASS, reached, last
         return Outcome.PASS, f"{reached}: terminal, though not the success state {success}", last
+    if trace.ended == "waiting":
+        message = (
+            f"{trace.task.status_field} is {final} after {waited:.1f} s: the task waits there "
+            "for the submit that continues it, as the contract's task.branches say"
+        )
+        return Outcome.PASS, message, last
     if trace.ended == "timeout":
         state = final if final is not None else "without a status"
         limit = f"task_seconds={trace.limit:g}"

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from contracts.paths import PrefixMap
-from contracts.wire.auth import present
+from contracts.wire.auth import present, present_query
 from contracts.wire.mediatype import media_type
 from suites import bounded
 from suites.deadline import Deadline, current, install, within
@@ -170,6 +170,12 @@ def auth_headers(schemes: tuple[str, ...], key: str | None) -> dict[str, str]:
     return headers
 
 
+def auth_query(schemes: tuple[str, ...], key: str | None) -> dict[str, str]:
+    """Query parameters presenting ``key`` under the operation's first scheme (Gemini's
+    ``?key=``); none for a header scheme or no key."""
+    return present_query(schemes[0], key) if key and schemes else {}
+
+
 def retry_after(value: str | None) -> float | None:
     """Seconds to wait from a Retry-After header (seconds or an HTTP date), None if absent."""
     if not value:
@@ -261,7 +267,11 @@ class Transport:
     ) -> httpx.Request:
         """An httpx request presenting ``key`` (``RUN_KEY``: the run's; None: none)."""
         headers = dict(kwargs.pop("headers", None) or {})
-        headers.update(auth_headers(schemes, self.key if isinstance(key, RunKey) else key))
+        chosen = self.key if isinstance(key, RunKey) else key
+        headers.update(auth_headers(schemes, chosen))
+        in_query = auth_query(schemes, chosen)
+        if in_query:
+            kwargs["params"] = {**dict(kwargs.pop("params", None) or {}), **in_query}
         request = self.client.build_request(method, self.url(path), headers=headers, **kwargs)
         request.read()  # multipart bodies are generated lazily: read once, resend on retry
         return request

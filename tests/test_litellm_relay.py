@@ -46,8 +46,16 @@ DEVIATIONS = {
         "an unknown key gets 400, not 401: clients cannot tell a bad key from a bad request",
     ),
     "errors.envelope": (
-        r"the 500 body is not JSON|the 422 body breaks the openai envelope",
-        "the keyless 500 is plain text; a malformed upload gets FastAPI's 422 {detail: ...}",
+        r"the 500 body is not JSON|the 422 body breaks the openai envelope"
+        r"|the 400 body breaks the google envelope at error\.status"
+        r"|the 400 body breaks the anthropic envelope",
+        "the keyless 500 is plain text; a malformed upload gets FastAPI's 422 {detail: ...}; "
+        "its Gemini routes answer {error: {code, message}} without Google's status; "
+        "its own 400s on /v1/messages are in the OpenAI envelope",
+    ),
+    "negative.missing_required": (
+        r"without 'contents': answered 200",
+        "its own Gemini countTokens counts a body without contents (200) instead of refusing it",
     ),
     "negative.wrong_type": (
         r"answered 500, expected a 4xx",
@@ -73,6 +81,19 @@ DEVIATIONS = {
         r"events arrived within .* \(one burst\)",
         "seen only on a loaded machine: a whole stream handed on in one piece (it deviates, so "
         "it never fails the run)",
+    ),
+    "response.status": (
+        r"UnsupportedParamsError: .* doesn't support `reasoning\.effort`",
+        "Anthropic's thinking on /v1/messages becomes reasoning.effort, which it refuses (400) "
+        "for a model its cost map does not mark as reasoning",
+    ),
+    "sse.framing": (
+        r"has no event: name",
+        "Responses API streams come as data-only events (the type only in the data)",
+    ),
+    "sse.terminator": (
+        r"data: \[DONE\] after response\.",
+        "Responses API streams end with a data: [DONE] after the terminal event",
     ),
     "response.schema": (
         r"\bnull\b",

@@ -27,6 +27,11 @@ _HEADER_SCHEMES = {
     for name, s in SECURITY_SCHEMES.items()
     if s.get("type") == "apiKey" and s.get("in") == "header"
 } | {"authorization": "bearer"}
+_QUERY_SCHEMES = {
+    str(s["name"]): name
+    for name, s in SECURITY_SCHEMES.items()
+    if s.get("type") == "apiKey" and s.get("in") == "query"
+}
 _BORROWED_RENDERS = {
     "chat.completion",
     "text_completion",
@@ -114,6 +119,9 @@ def auth(draft: Draft) -> list[str]:
         elif kind == "apiKey" and scheme.get("in") == "header":
             header = str(scheme.get("name", ""))
             names.append(_HEADER_SCHEMES.get(header.lower(), f"?header {header}"))
+        elif kind == "apiKey" and scheme.get("in") == "query":
+            param = str(scheme.get("name", ""))
+            names.append(_QUERY_SCHEMES.get(param, f"?query {param}"))
         else:
             names.append(f"?{kind or scheme.get('name')} {scheme.get('in', '')}".strip())
     for header in draft.auth_headers:

@@ -15,9 +15,11 @@ from mockserver.render import (
     chat,
     completions,
     embeddings,
+    gemini,
     images,
     images_stream,
     models,
+    responses,
     static,
     task,
     task_list,
@@ -37,6 +39,8 @@ JSON_RENDERERS: dict[str, JsonRenderer] = {
     **audio.JSON,
     **models.JSON,
     **anthropic.JSON,
+    **gemini.JSON,
+    **responses.JSON,
 }
 
 STREAM_RENDERERS: dict[str, StreamRenderer] = {
@@ -45,6 +49,8 @@ STREAM_RENDERERS: dict[str, StreamRenderer] = {
     "text_completion.chunk": completions.render_stream,
     **anthropic.STREAM,
     **images_stream.STREAM,
+    **gemini.STREAM,
+    **responses.STREAM,
 }
 
 __all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "Raw", "RenderContext", "RenderError"]

@@ -1,9 +1,13 @@
 """Async task renderers (submit and poll), driven by the contract's ``task`` block.
 
 The state of a task comes from its id and the clock (mockserver/tasks.py); the store
-(mockserver/state/) only adds which tasks were submitted and which were cancelled. A poll
-picks the poll operation's example for the current state, puts the task id, state and progress
-in, and points result URLs of kinds mockserver.files serves at /_relaykit/files/<id>-<n>.<ext>.
+(mockserver/state/) adds which tasks were submitted and which were cancelled, and the task's
+facts (mockserver/task_facts.py) what it was submitted with: remembered request values, a
+``Prefer: task=<state>`` state, the state it waits in until a submit continues it (MJ's MODAL),
+the example it ends as. A poll picks the poll operation's example for the current state, puts
+the task id, state, progress and remembered values in (render/task_memory.py), and points
+result URLs of kinds mockserver.files serves at /_relaykit/files/<id>-<n>.<ext>. A submit that
+names an earlier task (``task.parent``) is checked against that task as a poll shows it.
 Lists render every task through the same poll and fit it into the list example's shape.
 """
 
@@ -29,16 +33,21 @@ from contracts.dotted import (
     state_text,
     typed,
 )
-from contracts.model import Example, Operation, TaskSpec
+from contracts.model import Answer, Example, Operation, TaskBranch, TaskSpec
+from contracts.selection import holds
+from mockserver import task_facts
 from mockserver.callbacks import Snapshot, callback_url, notify
 from mockserver.files import FILES_PREFIX, SERVED_KINDS
 from mockserver.render.context import JsonRenderer, Raw, RenderContext, RenderError
+from mockserver.render.task_memory import facts, freshen_ids, stamp_times, write_answer
 from mockserver.tasks import (
+    SCENARIOS,
     Step,
     cancel_state,
     changes,
     decode_task_id,
     is_current,
+    named_state,
     new_task_id,
     state_at,
 )
@@ -118,20 +127,31 @@ def poll_task(ctx: RenderContext, op: Operation, task_id: str, now_ms: int) -> P
         return None
     task = task_block(op)
     speed = ctx.task_speed
+    known = task_facts.recall(ctx.store, task_id)
+    resumed = known.get("resumed_ms")
+    start_ms = resumed if isinstance(resumed, int) else decoded.submitted_ms
+    waits = known.get("waits") if resumed is None else None
+    named = known.get("state") if isinstance(known.get("state"), str) else None
 
     def elapsed(at_ms: int) -> float:
-        return max(0.0, (at_ms - decoded.submitted_ms) / 1000 * speed)
+        return max(0.0, (at_ms - start_ms) / 1000 * speed)
+
+    def at(at_ms: int) -> Step:
+        if isinstance(waits, str):
+            return Step(0.0, waits)
+        return state_at(task, elapsed(at_ms), decoded.scenario, documented, named)
 
     documented = _documented(op)
-    step = state_at(task, elapsed(now_ms), decoded.scenario, documented)
+    step = at(now_ms)
     cancelled = ctx.store.cancelled_at(task_id) if ctx.store else None
     if cancelled is not None and cancelled <= now_ms:
-        before = state_at(task, elapsed(cancelled), decoded.scenario, documented)
+        before = at(cancelled)
         target = cancel_state(task, documented)
         if target is not None and not _is_terminal(task, before):
             step = Step(before.after, target, failed=True)
     terminal = _is_terminal(task, step)
-    example = _choose(op, step, decoded.variant)
+    ends_as = known.get("ends_as")
+    example = _choose(op, step, decoded.variant, ends_as if isinstance(ends_as, str) else None)
     if example is None:  # only a running state without any example (Stability's 202)
         body = {"id": task_id, "status": step.state}
         return Polled(body, step, terminal, status=202)
@@ -139,10 +159,16 @@ def poll_task(ctx: RenderContext, op: Operation, task_id: str, now_ms: int) -> P
     old_id = first(get_values(body, task.id_field))
     if isinstance(old_id, str) and old_id:
         body = replace_strings(body, old_id, task_id)
+    body = freshen_ids(task, body, task_id)
+    answer = known.get("answer")
+    if isinstance(answer, dict):
+        write_answer(body, answer)
+    stamp_times(task, body, decoded.submitted_ms)
     set_values(body, task.status_field, lambda like: typed(step.state, like))
     if step.has_progress and task.progress_field and not step.failed:
         set_values(body, task.progress_field, step.progress)
-    _serve_results(ctx, task, body, task_id)
+    size = known.get("size")
+    _serve_results(ctx, task, body, task_id, size if isinstance(size, str) else "")
     return Polled(body, step, terminal)
 
 
@@ -150,14 +176,18 @@ def _is_terminal(task: TaskSpec, step: Step) -> bool:
     return step.failed or step.state in task.terminal
 
 
-def _choose(op: Operation, step: Step, variant: int) -> Example | None:
-    """The example to show for a step: the variant's success, the state's own example, the
-    failure example, or any example of a running state."""
+def _choose(op: Operation, step: Step, variant: int, ends_as: str | None = None) -> Example | None:
+    """The example to show for a step: the success the task ends as (its submit's branch, else
+    the id's variant), the state's own example, the failure example, or any example of a
+    running state."""
     task = task_block(op)
     examples = servable(op)
     if not examples:
         return None
     if step.state == task.success and not step.failed:
+        ending = op.example(ends_as) if ends_as else None
+        if ending is not None and ending.servable:
+            return ending
         successes = _success_examples(op) or examples
         return successes[variant] if variant < len(successes) else successes[0]
     same = [e for e in examples if _status(op, e.value) == step.state]
@@ -171,20 +201,27 @@ def _choose(op: Operation, step: Step, variant: int) -> Example | None:
     return running[0] if running else None
 
 
-def _serve_results(ctx: RenderContext, task: TaskSpec, body: Any, task_id: str) -> None:
+def _serve_results(
+    ctx: RenderContext, task: TaskSpec, body: Any, task_id: str, size: str = ""
+) -> None:
     counter = itertools.count()  # one numbering for all result URLs: unique file names
     for path in task.result_urls:
         for container, key in slots(body, path):
-            container[key] = _served(ctx, task_id, container, container[key], next(counter))
+            url = container[key]
+            container[key] = _served(ctx, task_id, container, url, next(counter), size)
 
 
-def _served(ctx: RenderContext, task_id: str, parent: Any, url: Any, index: int) -> Any:
+def _served(
+    ctx: RenderContext, task_id: str, parent: Any, url: Any, index: int, asked: str = ""
+) -> Any:
+    """A result URL of a kind mockserver.files serves, pointed there; images sized by the
+    width and height beside the URL, else the size the submit asked for (``asked``)."""
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         return url
     ext = PurePosixPath(urlsplit(url).path).suffix.lower().lstrip(".")
     if ext not in SERVED_KINDS:
         return url  # kinds mockserver.files does not serve keep their documented URL
-    size = _size(parent) if ext in IMAGE_KINDS else ""
+    size = (_size(parent) or (f"-{asked}" if asked else "")) if ext in IMAGE_KINDS else ""
     return f"{ctx.base_url.rstrip('/')}{FILES_PREFIX}{task_id}-{index}{size}.{ext}"
 
 
@@ -239,27 +276,131 @@ def _not_found(ctx: RenderContext, task_id: str) -> Any:
 
 
 def render_submit(ctx: RenderContext) -> Any:
-    """The submit example with a fresh task id (time, scenario, variant); records the task and
-    schedules its callbacks. An example without a task id (a refusal) creates no task."""
+    """The submit example with a fresh task id (time, scenario, variant); records the task, its
+    facts and schedules its callbacks. An example without a task id (a refusal) creates no task.
+    A submit naming an earlier task answers as its contract says when that task is unknown, in
+    the wrong state or lacks the choice sent; one that continues it answers the same id."""
     task = task_block(ctx.op)
     if ctx.scenario == "banned" and (refused := ctx.op.example(BANNED_EXAMPLE)) is not None:
         return copy.deepcopy(refused.value)
-    body = copy.deepcopy(ctx.example.value) if ctx.example else {}
+    poll = operation(ctx, task.poll)
+    scenario, named = _scenario(ctx, poll)
+    now = now_ms()
+    parent_id, inherited = None, {}
+    if poll is not None and task.parent is not None:
+        checked = _check_parent(ctx, task, poll, now)
+        if not isinstance(checked, tuple):
+            return checked
+        parent_id, inherited = checked
+    branch = _branch(ctx, task)
+    example = ctx.example
+    if branch is not None and branch.answer and example is ctx.op.example():
+        example = ctx.op.example(branch.answer)
+    body = copy.deepcopy(example.value) if example else {}
     id_field = task.id_field
     old = first(get_values(body, id_field))
     if old is None:
         return body
-    poll = operation(ctx, task.poll)
-    if poll is not None:
+    if poll is not None and task.parent is None:
         _require_parent(ctx, poll)
-    now = now_ms()
-    task_id = new_task_id(old, now, ctx.scenario, _variant(poll, old))
+    remembered = facts(task, ctx.body)
+    if parent_id is not None and task.parent is not None and task.parent.continues:
+        task_facts.remember(ctx.store, parent_id, {**remembered, "resumed_ms": now})
+        set_values(body, id_field, parent_id)
+        return body
+    task_id = new_task_id(old, now, scenario, _variant(poll, old))
     set_values(body, id_field, task_id)
     if poll is not None:
+        known: dict[str, Any] = dict(remembered)
+        if inherited:
+            known["answer"] = {**inherited, **remembered.get("answer", {})}
+        write_answer(body, known.get("answer", {}))  # where the submit's answer shows them too
+        if named is not None:
+            known["state"] = named
+        if parent_id is not None:
+            known["parent"] = parent_id
+        if branch is not None:
+            known.update(
+                {k: v for k, v in (("waits", branch.waits), ("ends_as", branch.ends_as)) if v}
+            )
+        task_facts.remember(ctx.store, task_id, known)
         if ctx.store is not None:
             ctx.store.record_submit(poll.id, task_id, now)
-        _schedule_callbacks(ctx, task, poll, task_id, now)
+        _schedule_callbacks(ctx, task, poll, task_id, now, named)
     return body
+
+
+def _scenario(ctx: RenderContext, poll: Operation | None) -> tuple[str, str | None]:
+    """The id's scenario and the poll state a ``Prefer: task=<state>`` names (or None)."""
+    if ctx.scenario in SCENARIOS:
+        return ctx.scenario, None
+    polled = task_block(poll) if poll is not None else None
+    named = named_state(polled, ctx.scenario) if polled is not None else None
+    if polled is None or named is None:
+        states = ", ".join(polled.states) if polled is not None else ""
+        raise RenderError(
+            400,
+            f"Prefer: task={ctx.scenario} is not one of {', '.join(SCENARIOS)}"
+            + (f" or a state of {poll.id if poll else ''} ({states})" if states else ""),
+            param="Prefer",
+        )
+    failing = named in polled.terminal and named != polled.success
+    return ("failure" if failing else "success"), named
+
+
+def _request_value(ctx: RenderContext, name: str) -> Any:
+    """A path parameter, query parameter or body field (dotted path) of the request."""
+    return ctx.path_params.get(name) or ctx.query.get(name) or first(get_values(ctx.body, name))
+
+
+def _check_parent(
+    ctx: RenderContext, task: TaskSpec, poll: Operation, now: int
+) -> tuple[str | None, dict[str, Any]] | Any:
+    """(the parent's id, the answer values it remembers), or the answer the contract gives
+    when the parent is unknown, in the wrong state, or lacks the choice sent."""
+    spec = task.parent
+    assert spec is not None
+    parent_id = _request_value(ctx, spec.field)
+    if not isinstance(parent_id, str) or not parent_id:
+        if spec.optional:
+            return None, {}
+        raise RenderError(400, f"Missing {spec.field}.", param=spec.field)
+    polled = poll_task(ctx, poll, parent_id, now)
+    if polled is None:
+        return _answer(ctx, spec.unknown, f"Task {parent_id} not found.")
+    wanted = spec.state or task_block(poll).success
+    if polled.step.failed or polled.step.state != wanted:
+        why = f"Task {parent_id} is {polled.step.state}, not {wanted}."
+        return _answer(ctx, spec.wrong_state, why)
+    if spec.choice is not None and spec.among is not None:
+        chosen = _request_value(ctx, spec.choice)
+        offered = get_values(polled.body, spec.among)
+        if chosen not in offered:
+            why = f"Task {parent_id} offers no {spec.choice} {chosen!r}."
+            return _answer(ctx, spec.bad_choice, why)
+    remembered = task_facts.recall(ctx.store, parent_id).get("answer")
+    return parent_id, remembered if isinstance(remembered, dict) else {}
+
+
+def _answer(ctx: RenderContext, answer: Answer, message: str) -> Any:
+    """A named response example, or the documented error of a status (its example), else the
+    envelope's error for it."""
+    if isinstance(answer, str):
+        example = ctx.op.example(answer)
+        if example is not None:
+            return copy.deepcopy(example.value)
+        raise RenderError(400, message)
+    documented = next(
+        (e for e in ctx.op.errors.documented if e.status == answer and e.example is not None),
+        None,
+    )
+    if documented is None:
+        raise RenderError(answer, message)
+    return Raw(orjson.dumps(documented.example), "application/json", answer)
+
+
+def _branch(ctx: RenderContext, task: TaskSpec) -> TaskBranch | None:
+    return next((b for b in task.branches if all(holds(c, ctx.body) for c in b.when)), None)
 
 
 def _variant(poll: Operation | None, old_id: Any) -> int:
@@ -288,7 +429,12 @@ def _require_parent(ctx: RenderContext, poll: Operation) -> None:
 
 
 def _schedule_callbacks(
-    ctx: RenderContext, task: TaskSpec, poll: Operation, task_id: str, submitted_ms: int
+    ctx: RenderContext,
+    task: TaskSpec,
+    poll: Operation,
+    task_id: str,
+    submitted_ms: int,
+    named: str | None = None,
 ) -> None:
     field = task.callback_field
     url = callback_url(first(get_values(ctx.body, field))) if field else None
@@ -296,7 +442,7 @@ def _schedule_callbacks(
         return
     times = [
         submitted_ms + math.ceil(after * 1000 / ctx.task_speed)
-        for after in changes(task_block(poll), ctx.scenario, _documented(poll))
+        for after in changes(task_block(poll), ctx.scenario, _documented(poll), named)
     ]
 
     def snapshot(at_ms: int) -> Snapshot | None:

@@ -112,14 +112,14 @@ class StateStore(ABC):
     def put(self, kind: str, key: str, value: Json, ttl: float | None = None) -> bool:
         """Keep ``value`` under ``kind``/``key`` (replacing any), for ``ttl`` seconds if given;
         False when the store could not be written."""
-        data = orjson.dumps(value)
+        data = _dumps(value)
         write = lambda: _done(lambda: self._put(kind, key, data, _ms(ttl)))  # noqa: E731
         return bool(self._attempt(f"write {kind}/{key}", write))
 
     def add(self, kind: str, key: str, value: Json, ttl: float | None = None) -> Json | None:
         """Keep ``value`` unless the key already holds one (the first wins); the value kept, or
         None when the store could not be written."""
-        data = orjson.dumps(value)
+        data = _dumps(value)
         held = self._attempt(f"write {kind}/{key}", lambda: self._add(kind, key, data, _ms(ttl)))
         return None if held is None else orjson.loads(held[0])
 
@@ -141,7 +141,7 @@ class StateStore(ABC):
         The new value, or None when the store could not be written."""
 
         def raw(old: bytes | None) -> bytes:
-            return orjson.dumps(change(None if old is None else orjson.loads(old)))
+            return _dumps(change(None if old is None else orjson.loads(old)))
 
         held = self._attempt(f"update {kind}/{key}", lambda: self._update(kind, key, raw, _ms(ttl)))
         return None if held is None else orjson.loads(held)
@@ -161,7 +161,7 @@ class StateStore(ABC):
     def append(self, name: str, entry: Json, keep: int) -> int | None:
         """Append to the log ``name``, which keeps its last ``keep`` entries; the entry's
         sequence number, or None when the store could not be written."""
-        data = orjson.dumps(entry)
+        data = _dumps(entry)
         return self._attempt(f"append to {name}", lambda: self._append(name, data, max(1, keep)))
 
     def tail(self, name: str, limit: int) -> list[LogEntry]:
@@ -178,7 +178,7 @@ class StateStore(ABC):
     def record_submit(self, poll: str, task_id: str, submitted_ms: int) -> None:
         """Remember a submitted task under the id of the operation that polls it (a second
         record of one id is ignored; a store that cannot be written leaves it out of lists)."""
-        data = orjson.dumps(poll)
+        data = _dumps(poll)
         held = self._attempt(
             f"record task {task_id}",
             lambda: self._add(SUBMITTED, task_id, data, _ms(TASK_TTL)),
@@ -228,6 +228,10 @@ def merge_patch(target: Json, patch: Json) -> Json:
         else:
             merged[name] = merge_patch(merged.get(name), value)
     return merged
+
+
+def _dumps(value: Json) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)  # {1: ...} as json.dumps writes it
 
 
 def _tasks_log(poll: str) -> str:

@@ -25,8 +25,18 @@ def test_the_default_catalogue_is_package_data_inside_the_repository() -> None:
 
 BEYOND = (
     "anthropic.messages.count_tokens",
+    "gemini.count_tokens",
+    "gemini.generate_content",
+    "gemini.models.get",
+    "gemini.models.list",
+    "gemini.stream_generate_content",
     "openai.chat.reasoning_content",
     "openai.models.retrieve",
+    "openai.responses.delete",
+    "openai.responses.input_items",
+    "openai.responses.nonstream",
+    "openai.responses.retrieve",
+    "openai.responses.stream",
 )
 
 

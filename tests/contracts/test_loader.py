@@ -248,3 +248,49 @@ def test_a_submit_must_name_a_poll_that_is_one(tmp_path: Path) -> None:
         tmp_path, "demo.submit", _task_op("demo.submit", "/v1/s", "task.submit", {"role": "submit"})
     )
     assert f"{path}: task.poll: a submit must name its poll" in problems(tmp_path)
+
+
+def test_what_a_submit_remembers_loads_typed(tmp_path: Path) -> None:
+    write(tmp_path, "demo.poll", _task_op("demo.poll", "/v1/poll", "task.poll", POLL_TASK))
+    submit = {
+        "role": "submit",
+        "poll": "demo.poll",
+        "remember": {"prompt": ["prompt", "meta.prompt"], "hook": "hook"},
+        "given_only": ["hook"],
+        "result_size": {"width": "w", "height": "h"},
+        "parent": {"field": "taskId", "state": "done", "unknown": 400},
+        "branches": [{"when": {"kind": {"glob": "zoom*"}}, "waits": "running"}],
+    }
+    write(tmp_path, "demo.submit", _task_op("demo.submit", "/v1/submit", "task.submit", submit))
+    task = load_contracts([tmp_path]).get("demo.submit").task
+    assert task is not None and task.remember == {
+        "prompt": ("prompt", "meta.prompt"),
+        "hook": ("hook",),
+    }
+    assert task.given_only == ("hook",) and task.result_size == ("w", "h")
+    assert task.parent is not None and (task.parent.field, task.parent.unknown) == ("taskId", 400)
+    (branch,) = task.branches
+    assert branch.waits == "running" and branch.when[0].op == "glob"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"parent": {"field": "t", "state": "lost"}},
+         "task.parent.state: 'lost' is not a state of demo.poll"),
+        ({"parent": {"field": "t", "unknown": "nope"}},
+         "task.parent.unknown: no response example named 'nope'"),
+        ({"parent": {"field": "t", "choice": "c"}}, "task.parent: choice and among go together"),
+        ({"branches": [{"when": {"k": 1}, "waits": "done"}]},
+         "task.branches[0].waits: 'done' is a terminal state of demo.poll"),
+        ({"branches": [{"when": {"k": 1}, "ends_as": "x"}]},
+         "task.branches[0].ends_as: demo.poll has no example 'x'"),
+        ({"given_only": ["hook"]}, "task.given_only: hook not in task.remember"),
+        ({"fresh_ids": ["a.id"]}, "task.fresh_ids: only a poll has it"),
+    ],
+)  # fmt: skip
+def test_a_broken_memory_names_the_field(tmp_path: Path, change: dict, expected: str) -> None:
+    write(tmp_path, "demo.poll", _task_op("demo.poll", "/v1/poll", "task.poll", POLL_TASK))
+    submit = {"role": "submit", "poll": "demo.poll", **change}
+    path = write(tmp_path, "demo.submit", _task_op("demo.submit", "/v1/s", "task.submit", submit))
+    assert f"{path}: {expected}" in problems(tmp_path)

@@ -99,9 +99,20 @@ def test_media_type_families() -> None:
 @pytest.mark.parametrize("scheme", sorted(auth.SCHEMES))
 def test_a_presented_key_is_read_back_under_its_scheme(scheme: str) -> None:
     headers = auth.present(scheme, "sk-secret")
-    assert list(headers) == [auth.SCHEMES[scheme].key]
-    assert auth.presented_key(headers, [scheme]) == "sk-secret"
+    query = auth.present_query(scheme, "sk-secret")
+    assert [*headers, *query] == [auth.SCHEMES[scheme].key]  # in one place, never both
+    assert auth.presented_key(headers, [scheme], query) == "sk-secret"
     assert set(headers) <= auth.KEY_HEADERS <= auth.SECRET_HEADERS
+    assert set(query) <= auth.KEY_QUERY <= auth.SECRET_QUERY
+
+
+def test_geminis_key_in_the_header_or_the_query() -> None:
+    schemes = ["x-goog-api-key", "key-query"]
+    assert auth.presented_key({"x-goog-api-key": " AIza "}, schemes) == "AIza"
+    assert auth.presented_key({}, schemes, {"key": "AIza"}) == "AIza"
+    assert auth.presented_key({}, schemes, {"KEY": "AIza"}) is None  # query names are exact
+    assert auth.presented_key({}, ["bearer"], {"key": "AIza"}) is None  # not its scheme
+    assert auth.present_query("bearer", "k") == {} and auth.present("key-query", "k") == {}
 
 
 def test_presented_key_rules() -> None:
@@ -121,3 +132,5 @@ def test_the_meta_schema_and_the_openapi_export_name_the_same_schemes() -> None:
     assert set(SECURITY_SCHEMES) == set(auth.SCHEMES)
     assert SECURITY_SCHEMES["access-token"]["name"] == "Access-Token"
     assert SECURITY_SCHEMES["bearer"]["scheme"] == "bearer"
+    assert SECURITY_SCHEMES["key-query"] == {"type": "apiKey", "in": "query", "name": "key"}
+    assert SECURITY_SCHEMES["x-goog-api-key"]["in"] == "header"

@@ -62,6 +62,34 @@ def test_locate_applies_the_path_map_then_aliases(router: Router) -> None:
     assert match.route is None and alias is None
 
 
+def test_gemini_actions_beside_openais_model_retrieve(
+    router: Router, contracts: ContractSet
+) -> None:
+    """``{model}:generateContent`` is one segment: the model before the colon, the action
+    after; OpenAI's ``GET /v1/models/{model}`` keeps its ids, colons included (fine-tunes)."""
+    found = router.find("/v1beta/models/gemini-2.0-flash:streamGenerateContent")
+    assert ids(found.operations("POST")) == ["gemini.stream_generate_content"]
+    assert found.params == {"model": "gemini-2.0-flash"}
+    assert ids(router.find("/v1beta/models/gemini-2.0-flash").operations("GET")) == [
+        "gemini.models.get"
+    ]
+    fine_tune = router.find("/v1/models/ft:gpt-4o-mini:org::abc")
+    assert ids(fine_tune.operations("GET")) == ["openai.models.retrieve"]
+    assert fine_tune.params == {"model": "ft:gpt-4o-mini:org::abc"}
+    aliases = contracts.prefix_aliases  # google-genai 3.x with a base_url: /v1/models/...
+    match, alias = router.locate(
+        "/v1/models/gemini-2.0-flash:generateContent", PrefixMap(), aliases, "POST"
+    )
+    assert ids(match.operations("POST")) == ["gemini.generate_content"] and alias is not None
+    for path in ("/v1/models/gpt-4o-mini", "/v1/models"):  # OpenAI's GETs stay OpenAI's
+        match, alias = router.locate(path, PrefixMap(), aliases, "GET")
+        assert ids(match.operations("GET"))[0].startswith("openai.") and alias is None
+    match, alias = router.locate("/v1/models/x:generateContent", PrefixMap(), aliases, "GET")
+    assert ids(match.operations("GET")) == ["openai.models.retrieve"] and alias is None
+    match, alias = router.locate("/v1/models/x:generateContent", PrefixMap(), aliases, "PUT")
+    assert match.allowed == ["GET"] and alias is None  # no alias answers PUT either: 405
+
+
 def test_operations_sharing_a_route_are_kept_in_order(contracts: ContractSet) -> None:
     base = contracts.get("openai.models.list")
     a, b = replace(base, id="a"), replace(base, id="b", method="POST")

@@ -57,7 +57,7 @@ class BrokenRelay:
     async def forward(self, request: Request) -> Response:
         headers = {k: v for k, v in request.headers.items() if k not in ("host", "content-length")}
         if self.breakage.accept_wrong_key:
-            for name in ("authorization", "x-api-key", "mj-api-secret"):
+            for name in ("authorization", "x-api-key", "mj-api-secret", "x-goog-api-key"):
                 if name in headers and "wrong" in headers[name]:
                     headers[name] = f"Bearer {GOOD_KEY}" if name == "authorization" else GOOD_KEY
         # the raw (still percent-encoded) path: a decoded one may hold characters no URL can

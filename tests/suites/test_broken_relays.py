@@ -30,6 +30,8 @@ FAST = Limits(
 )  # fmt: skip
 BIG = Budget(requests=100_000, tokens=10**8, paid_media_calls=10**5)
 CHAT = ["openai.chat.completions.stream", "openai.chat.completions.nonstream"]
+GEMINI_STREAM = "gemini.stream_generate_content"
+RESPONSES = "openai.responses.stream"
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +71,29 @@ def _odd_ids(path: str, block: str) -> list[str] | None:
     return ["data: " + json.dumps(chunk)]
 
 
+def _gemini_not_json(path: str, block: str) -> list[str] | None:
+    """Every Gemini chunk before a candidate's last one cut short: not JSON."""
+    if ":streamGenerateContent" in path and block.startswith("data: {"):
+        return None if "finishReason" in block else [block[: len(block) // 2]]
+    return None
+
+
+def _no_terminal_event(path: str, block: str) -> list[str] | None:
+    return [] if block.startswith("event: response.completed") else None
+
+
+def _sequence_back(path: str, block: str) -> list[str] | None:
+    """The fourth event of each Responses stream numbered as the second."""
+    name, _, data = block.partition("\ndata: ")
+    if not name.startswith("event: response."):
+        return None
+    event = json.loads(data)
+    if event.get("sequence_number") != 3:
+        return None
+    event["sequence_number"] = 1
+    return [f"{name}\ndata: {json.dumps(event)}"]
+
+
 def _bad_usage(path: str, status: int, body: Any) -> Any:
     if isinstance(body, dict) and isinstance(body.get("usage"), dict):
         body["usage"]["total_tokens"] = body["usage"].get("total_tokens", 0) + 7
@@ -91,6 +116,21 @@ BREAKAGES = {
     "sse framing": (Breakage(event=_named_events), CHAT, {(CHAT[0], "sse.framing")}),
     "sse terminator": (Breakage(event=_no_done), CHAT, {(CHAT[0], "sse.terminator")}),
     "chunk fields": (Breakage(event=_odd_ids), CHAT, {(CHAT[0], "sse.consistent_ids")}),
+    "gemini chunk not json": (
+        Breakage(event=_gemini_not_json),
+        [GEMINI_STREAM],
+        {(GEMINI_STREAM, "gemini.framing")},
+    ),
+    "responses terminal event": (
+        Breakage(event=_no_terminal_event),
+        [RESPONSES],
+        {(RESPONSES, "sse.terminator")},
+    ),
+    "responses sequence numbers": (
+        Breakage(event=_sequence_back),
+        [RESPONSES],
+        {(RESPONSES, "sse.sequence_numbers")},
+    ),
     "usage": (
         Breakage(body=_bad_usage),
         ["openai.chat.completions.nonstream", "openai.completions"],
@@ -111,10 +151,11 @@ BREAKAGES = {
     ),
     "auth": (
         Breakage(accept_wrong_key=True),
-        ["openai.chat.completions.nonstream", "openai.models.list"],
+        ["openai.chat.completions.nonstream", "openai.models.list", "gemini.count_tokens"],
         {
             ("openai.chat.completions.nonstream", "auth.wrong_key"),
             ("openai.models.list", "auth.wrong_key"),
+            ("gemini.count_tokens", "auth.wrong_key"),
         },
     ),
 }

@@ -14,7 +14,9 @@ import pytest
 
 from contracts.media import asset, png, svg
 from contracts.model import ContractSet
+from contracts.paths import template
 from contracts.validation import Validators
+from contracts.wire import auth
 from mockserver.render.audio import to_srt, to_vtt
 from suites.findings import Outcome
 from suites.invariant_media import image_dimensions
@@ -28,7 +30,7 @@ from suites.invariants import (
     check_invariants,
     unknown_invariants,
 )
-from suites.probes import form_parts
+from suites.probes import default_path_values, form_parts
 
 PASS, FAIL, SKIP, INCONCLUSIVE = Outcome.PASS, Outcome.FAIL, Outcome.SKIP, Outcome.INCONCLUSIVE
 Judge = Callable[..., tuple[Outcome, str]]
@@ -607,10 +609,12 @@ EXTRA_REQUESTS = [
 
 def _observe(client: httpx.Client, op_id: str, body: dict, contracts: ContractSet) -> Observed:
     op = contracts.get(op_id)
+    path = template(op.path).fill(default_path_values(op))  # Gemini's /v1beta/models/{model}:...
+    headers = auth.present(op.auth[0], "sk-test")  # the client's Bearer, or Gemini's header
     if op.request.content_type == "multipart/form-data":
-        response = client.post(op.path, files=form_parts(body))
+        response = client.post(path, files=form_parts(body), headers=headers)
     else:
-        response = client.post(op.path, json=body)
+        response = client.post(path, json=body, headers=headers)
     assert response.status_code == op.response.status, (op_id, response.text[:300])
     media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "text/event-stream":

@@ -33,7 +33,11 @@ def test_every_secret_header_is_masked_whole(header: str) -> None:
 def test_each_schemes_presentation_is_masked() -> None:
     r = Redactor([KEY])
     for scheme in auth.SCHEMES:
-        assert set(r.headers(auth.present(scheme, KEY)).values()) == {MASK}, scheme
+        headers, query = auth.present(scheme, KEY), auth.present_query(scheme, KEY)
+        if headers:
+            assert set(r.headers(headers).values()) == {MASK}, scheme
+        for name, value in query.items():
+            assert r.url(f"http://relay/v1beta/models?{name}={value}").endswith(MASK), scheme
 
 
 def test_other_headers_are_scrubbed_as_text() -> None:

@@ -8,7 +8,17 @@ from pathlib import Path
 
 from contracts.model import ContractSet
 from contracts.validation import Validators
-from suites import anthropic_stream, chat_stream, invariants, judges, negative, plan, tasks
+from suites import (
+    anthropic_stream,
+    chat_stream,
+    gemini_stream,
+    invariants,
+    judges,
+    negative,
+    plan,
+    responses_stream,
+    tasks,
+)
 from suites.findings import Finding, Outcome
 from suites.record import RunRecord
 from suites.schemathesis_check import CHECK_ID as SCHEMATHESIS
@@ -16,13 +26,15 @@ from suites.severity import SEVERITY, Severity, counts_against, markdown_table, 
 from tests.conftest import ROOT
 
 SUITES = ROOT / "suites"
-LITERAL = re.compile(r'"((?:sse|response|request|errors|auth|negative|invariant)\.[a-z_]+)"')
+LITERAL = re.compile(r'"((?:sse|gemini|response|request|errors|auth|negative|invariant)\.[a-z_]+)"')
 
 
 def emitted_check_ids(contracts: ContractSet) -> set[str]:
     """Every check id the suites can emit: the registries, the ids named in the contracts, and
     every check-id-like string literal in suites/ (outside the severity table itself)."""
     ids = {*negative.CHECKS, *chat_stream.CHECKS, *anthropic_stream.CHECKS, SCHEMATHESIS}
+    ids |= set(gemini_stream.CHECKS)
+    ids |= set(responses_stream.CHECKS)
     ids |= set(plan.RUN_ORDER)  # plan-level ids: skips and harness errors of a whole check
     ids |= {f"invariant.{n}" for n in invariants.RESPONSE_INVARIANTS}
     ids |= {f"invariant.{n}" for n in (*invariants.TASK_INVARIANTS, *tasks.TASK_INVARIANTS)}
