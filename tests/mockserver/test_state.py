@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
 import redis
 
@@ -146,6 +147,8 @@ def test_two_mocks_with_their_own_state_dirs_agree_through_one_redis(redis_url: 
         ]
         listed = [t["id"] for t in c.get(f"{two}/mj/task/list").json()]
         assert listed[:2] == ids[::-1]  # submitted on one, listed by two, newest first
+        # what the task was submitted with (task_facts) is known to two
+        assert c.get(f"{two}/mj/task/{ids[1]}/fetch").json()["prompt"] == "fox 1"
         assert c.post(f"{two}/mj/task/{ids[0]}/cancel").json()["code"] == 1
         assert c.get(f"{one}/mj/task/{ids[0]}/fetch").json()["status"] == "CANCEL"
         assert ids[0] not in {t["id"] for t in c.get(f"{one}/mj/task/queue").json()}
@@ -155,6 +158,17 @@ def test_two_mocks_with_their_own_state_dirs_agree_through_one_redis(redis_url: 
         assert bodies == [{"prompt": "fox 0"}, {"prompt": "fox 1"}]
         assert c.delete(f"{one}/_relaykit/requests").status_code == 200
         assert c.get(f"{two}/_relaykit/requests").json()["data"] == []
+        # a Responses API response stored by one is retrieved and continued on two
+        sdk_one, sdk_two = (
+            openai.OpenAI(base_url=f"{base}/v1", api_key="sk-state-test", max_retries=0)
+            for base in (one, two)
+        )
+        first = sdk_one.responses.create(model="gpt-4o-mini", input="Say hello.")
+        assert sdk_two.responses.retrieve(first.id).id == first.id
+        second = sdk_two.responses.create(
+            model="gpt-4o-mini", input="Go on.", previous_response_id=first.id
+        )
+        assert second.previous_response_id == first.id
 
 
 def test_merge_and_update_are_atomic_across_connections(
