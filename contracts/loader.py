@@ -271,6 +271,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Operation:
             schema=resp.get("schema"),
             examples=_examples(resp.get("examples")),
             render=resp.get("render", "static"),
+            alternatives=tuple(resp.get("alternatives", ())),
         ),
         stream=StreamSpec(
             framing=stream["framing"],

@@ -84,6 +84,17 @@ class ResponseSpec:
     schema: JSON | None
     examples: tuple[Example, ...] = ()
     render: str = "static"
+    alternatives: tuple[str, ...] = ()
+    """Other content types the same success can be served as, chosen by the request
+    (``response_format``, ``output_format``, ``Accept``, ``variant``): the OpenAPI export lists
+    them beside ``content_type``."""
+
+    @property
+    def content_types(self) -> tuple[str, ...]:
+        """Every content type a success answer not streamed can have, the declared one first."""
+        return tuple(dict.fromkeys((self.content_type, *self.alternatives)))
+
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +106,15 @@ class StreamFlag:
     name: str = "stream"
     value: JSON = True
 
+    def to_yaml(self) -> dict[str, JSON]:
+        """As a contract writes it (``{body: stream_format, value: sse}``)."""
+        return {self.location: self.name, "value": self.value}
+
     def asked(self, body: Any, query: Mapping[str, str]) -> bool:
-        """True when the request asks for the stream (compared as a ``match`` equality is)."""
+        """True when the request asks for the stream: the value itself (``1`` is not ``true``),
+        or, for a boolean, its text as a form or a query writes it (``"true"``)."""
         source = query if self.location == "query" else body
-        return isinstance(source, Mapping) and bool(source.get(self.name) == self.value)
+        return isinstance(source, Mapping) and _same(source.get(self.name), self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +363,12 @@ class Operation:
     def stream_example(self, name: str | None = None) -> Example | None:
         """The named stream example, or the first one."""
         return _pick(self.stream.examples, name) if self.stream else None
+
+
+def _same(sent: Any, wanted: Any) -> bool:
+    if isinstance(wanted, bool) and isinstance(sent, str):
+        return sent.strip().lower() == str(wanted).lower()
+    return bool(sent == wanted and type(sent) is type(wanted))
 
 
 def _pick(examples: tuple[Example, ...], name: str | None) -> Example | None:

@@ -1,12 +1,14 @@
 """The model ids the contracts name, and the ids their model patterns select.
 
-A model is named when a request example sends it as ``model`` (or a path parameter
-``model`` gives it as an example, Gemini's ``/v1beta/models/{model}:generateContent``), when a
-``model`` match
-condition is a literal (``gpt-4-all``), or when a request schema enumerates ``model``
-(recraft's, Stability's). Patterns are the ``model`` globs (``claude-*``). The mock lists the
-named models at ``GET /v1/models`` and answers ``GET /v1/models/{model}`` for them and for any
-id a pattern matches, so nothing here is a hand-kept list.
+A model is named when a request example sends it as ``model`` (or Kling's ``model_name``, or a
+path parameter ``model`` gives it as an example: Gemini's
+``/v1beta/models/{model}:generateContent``), when a ``model`` match condition is a literal
+(``gpt-4-all``), or when a request schema
+enumerates ``model`` (recraft's, Stability's), gives it as a JSON Schema ``examples`` value (the
+models an OpenAI endpoint documents: tts-1-hd, gpt-4o-mini-transcribe...) or as its
+``default``. Patterns are the ``model`` globs (``claude-*``). The mock lists the named models at
+``GET /v1/models`` and answers ``GET /v1/models/{model}`` for them and for any id a pattern
+matches, so nothing here is a hand-kept list.
 """
 
 from __future__ import annotations
@@ -59,11 +61,15 @@ def by_pattern(contracts: ContractSet, model: str) -> NamedModel | None:
     return NamedModel(model, ops) if ops else None
 
 
+MODEL_FIELDS = ("model", "model_name")
+"""Request fields that carry the model id (Kling names it ``model_name``)."""
+
+
 def _names(op: Operation, contracts: ContractSet) -> Iterator[str]:
     for example in op.request.examples:
         value = example.value
-        if example.servable and isinstance(value, dict) and isinstance(value.get("model"), str):
-            yield value["model"]
+        if example.servable and isinstance(value, dict):
+            yield from (value[f] for f in MODEL_FIELDS if isinstance(value.get(f), str))
     in_path = op.path_params.get("model")
     if isinstance(in_path, dict):
         yield from (v for v in in_path.get("examples") or [] if isinstance(v, str))
@@ -81,7 +87,8 @@ def _globs(op: Operation) -> Iterator[str]:
 
 
 def _enum(schema: Any, contracts: ContractSet, depth: int) -> Iterator[str]:
-    """The values a request schema enumerates for its top-level ``model``."""
+    """The values a request schema enumerates, exemplifies or defaults for its top-level
+    ``model``."""
     if depth > 8 or not isinstance(schema, dict):
         return
     ref = schema.get("$ref")
@@ -91,4 +98,5 @@ def _enum(schema: Any, contracts: ContractSet, depth: int) -> Iterator[str]:
         yield from _enum(part, contracts, depth + 1)
     model = (schema.get("properties") or {}).get("model")
     if isinstance(model, dict):
-        yield from (v for v in model.get("enum") or [] if isinstance(v, str))
+        named = [*(model.get("enum") or []), *(model.get("examples") or []), model.get("default")]
+        yield from (v for v in named if isinstance(v, str))

@@ -19,14 +19,16 @@ from typing import Any
 
 import orjson
 
-from contracts.model import ContractSet, Example, Operation
+from contracts.model import ContractSet, Example, Operation, StreamFlag
 from contracts.paths import template
 from contracts.wire import sse
 from contracts.wire.auth import BEARER, SCHEMES
+from contracts.wire.mediatype import is_json, is_text
 from contracts.wire.sse import MEDIA_TYPE as EVENT_STREAM
 
 OPENAPI_VERSION = "3.1.0"
 BINARY = {"type": "string", "format": "binary"}
+TEXT = {"type": "string"}
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     name: (
@@ -106,12 +108,16 @@ def _success(ops: list[Operation]) -> dict[str, dict[str, Any]]:
             media["examples"].update(_named(op, op.response.examples, lambda v: v))
         if op.stream is not None:
             media = content.setdefault(EVENT_STREAM, {"events": [], "examples": {}})
+            if op.stream.when == "requested" and op.stream.asked_by != StreamFlag():
+                media.setdefault("asked_by", op.stream.asked_by.to_yaml())
             media["events"].append(
                 op.stream.event_schema or {"x-relaykit-named-events": dict(op.stream.events)}
             )
             media["examples"].update(_named(op, op.stream.examples, functools.partial(_sse, op)))
-        elif op.response.schema is None:
+        if op.response.schema is None and not op.streams_always:
             content.setdefault(op.response.content_type, {"schemas": [], "examples": {}})
+        for alternative in op.response.alternatives:  # text/plain transcripts, image/* bytes...
+            content.setdefault(alternative, {"schemas": [], "examples": {}})
     for entry in responses.values():
         for ctype, media in list(entry["content"].items()):
             if "events" in media:
@@ -119,11 +125,13 @@ def _success(ops: list[Operation]) -> dict[str, dict[str, Any]]:
                     "schema": {"type": "string", "description": "A server-sent event stream."},
                     "x-relaykit-event-schema": _union(media["events"]),
                 }
+                if "asked_by" in media:  # what asks for the stream, when not stream: true
+                    entry["content"][ctype]["x-relaykit-stream-asked-by"] = media["asked_by"]
             else:
                 schema = _union(media["schemas"])
-                entry["content"][ctype] = (
-                    {"schema": schema} if schema is not None else {"schema": BINARY}
-                )
+                if schema is None:
+                    schema = TEXT if is_text(ctype) and not is_json(ctype) else BINARY
+                entry["content"][ctype] = {"schema": schema}
             if media["examples"] and entry["content"][ctype]["schema"] != BINARY:
                 entry["content"][ctype]["examples"] = media["examples"]
     return responses

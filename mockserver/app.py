@@ -37,6 +37,7 @@ from mockserver.render import (
     JSON_RENDERERS,
     STREAM_RENDERERS,
     Event,
+    NotStreamed,
     Raw,
     RenderContext,
     RenderError,
@@ -114,7 +115,7 @@ class MockRelay:
         if prefs.code is not None:
             return self._documented_error(op, prefs.code, headers)
         query = dict(request.query_params)
-        wants_stream = op.wants_stream(body, query)
+        wants_stream = op.wants_stream(view if isinstance(view, dict) else body, query)
         try:
             example = self._example(op, prefs, wants_stream)
         except LookupError as exc:
@@ -129,6 +130,7 @@ class MockRelay:
             base_url=str(request.base_url),
             scenario=prefs.task or "success",
             task_speed=self.config.task_speed,
+            accept=request.headers.get("accept", ""),
             uploads=uploads,
             store=self.store,
             contracts=self.contracts,
@@ -136,8 +138,11 @@ class MockRelay:
         try:
             if wants_stream:
                 assert op.stream is not None
-                events = STREAM_RENDERERS[op.stream.render](ctx)
-                return self._stream(op, events, prefs, headers, request)
+                try:
+                    events = STREAM_RENDERERS[op.stream.render](ctx)
+                    return self._stream(op, events, prefs, headers, request)
+                except NotStreamed:  # the provider ignores the stream flag for this request
+                    ctx.example = self._example(op, prefs, stream=False)
             payload = JSON_RENDERERS[op.response.render](ctx)
         except RenderError as exc:
             return error_response(
@@ -159,7 +164,7 @@ class MockRelay:
                 payload.body,
                 status_code=payload.status or op.response.status,
                 media_type=payload.media_type,
-                headers=headers,
+                headers={**payload.headers, **headers},
             )
         return Response(
             orjson.dumps(payload),

@@ -3,7 +3,8 @@
 Any worker can answer a poll: it decodes the id and reads the task's state off the contract's
 timeline and the clock. Ids keep the provider's look: digits for Midjourney (16) and Zhipu, a
 UUID (v7 layout) where the provider uses UUIDs, lowercase hex of the example's length for long
-hex ids (Stability), ``rk``-prefixed otherwise. One id character (the "code") holds the
+hex ids (Stability) after the example's word prefix if it has one (OpenAI's ``video_``),
+``rk``-prefixed otherwise. One id character (the "code") holds the
 scenario and the variant: which of the poll's success examples the task ends in (a describe
 task ends in the describe result, a Kling image task in images).
 """
@@ -27,6 +28,8 @@ _HEX = re.compile(r"^([0-9a-f]{12})([0-9a-f])[0-9a-f]{11,}$")
 _OTHER = re.compile(r"^rk(\d{13})(\d)[0-9a-z]+$")
 _UUID_SHAPE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _HEX_SHAPE = re.compile(r"^[0-9a-f]{24,128}$")
+_PREFIXED = re.compile(r"^([a-z]{2,16}_)([0-9a-f]{24,128})$")
+"""A word prefix before a long hex id (OpenAI's ``video_68d7...``): the prefix is kept."""
 _MISSING: Any = object()
 
 
@@ -63,6 +66,9 @@ def _code(scenario: str, variant: int, limit: int) -> int:
 def new_task_id(like: Any, submitted_ms: int, scenario: str = "success", variant: int = 0) -> str:
     """A fresh id shaped like the example id ``like``, encoding time, scenario and variant."""
     sample = str(like) if like is not None else ""
+    prefixed = _PREFIXED.match(sample)
+    if prefixed:
+        return prefixed.group(1) + new_task_id(prefixed.group(2), submitted_ms, scenario, variant)
     if sample.isdigit():  # 16 digits (Midjourney), or the example's length when longer
         tail = max(2, len(sample) - 14)
         code = _code(scenario, variant, 10)
@@ -80,6 +86,9 @@ def new_task_id(like: Any, submitted_ms: int, scenario: str = "success", variant
 
 def decode_task_id(task_id: str) -> TaskId | None:
     """The time, scenario and variant inside an id this mock issued; None for any other id."""
+    prefixed = _PREFIXED.match(task_id)
+    if prefixed:
+        task_id = prefixed.group(2)
     for pattern, base in ((_DIGITS, 10), (_UUID, 16), (_HEX, 16), (_OTHER, 10)):
         m = pattern.match(task_id)
         if not m:

@@ -66,6 +66,8 @@ class DraftStream:
     examples: list[DraftExample] = field(default_factory=list)
     render: str = "static"
     pointer: str = ""
+    asked_by: dict[str, Any] | None = None
+    """What asks for the stream when it is not ``stream: true`` (relaykit's own export)."""
 
 
 @dataclass

@@ -301,6 +301,7 @@ class Reader:
         content = as_dict(resp.get("content"))
         json_type = _pick(content, lambda t: bool(JSON_TYPES.match(t)))
         stream_type = _pick(content, lambda t: t in STREAM_TYPES)
+        others = [t for t in content if t not in STREAM_TYPES]  # a stream beside them: on request
         if json_type:
             media = content[json_type] if isinstance(content[json_type], dict) else {}
             m_at = at + pointer("content", json_type)
@@ -310,19 +311,22 @@ class Reader:
             )
             draft.response_schema_pointer = f"{m_at}/schema"
             draft.response_examples = self._examples(media, m_at, draft.response_schema)
-        elif content and not stream_type:
-            draft.response_type = next(iter(content))
+        elif others:
+            draft.response_type = others[0]
         elif not content:
             draft.response_schema = {}  # no body documented: any JSON answers it
         if stream_type:
             media = content[stream_type] if isinstance(content[stream_type], dict) else {}
             s_at = at + pointer("content", stream_type)
-            draft.stream = self._stream(media, s_at, base, always=json_type is None)
-            if json_type is None:
+            draft.stream = self._stream(media, s_at, base, always=not others)
+            if not others:
                 draft.response_type = "text/event-stream"
 
     def _stream(self, media: dict[str, Any], at: str, base: str, always: bool) -> DraftStream:
         stream = DraftStream(when="always" if always else "requested", pointer=at)
+        asked_by = media.get("x-relaykit-stream-asked-by")
+        if isinstance(asked_by, dict) and asked_by and not always:
+            stream.asked_by = asked_by
         event_schema = media.get("x-relaykit-event-schema", media.get("schema"))
         if isinstance(event_schema, dict):
             resolved = self.refs.schema(event_schema, f"{at}/schema", base)

@@ -91,6 +91,8 @@ def contract(draft: Draft, origin: str) -> dict[str, Any]:
     if draft.stream is not None:
         s = draft.stream
         stream: dict[str, Any] = {"framing": s.framing, "when": s.when}
+        if s.asked_by:
+            stream["asked_by"] = s.asked_by
         if s.framing == "sse-data" and s.event_schema is not None:
             stream["event_schema"] = s.event_schema
         if s.framing == "sse-named":

@@ -7,8 +7,6 @@ events the app then writes, paced, to the wire.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from mockserver.render import (
     anthropic,
     audio,
@@ -19,14 +17,23 @@ from mockserver.render import (
     images,
     images_stream,
     models,
+    moderation,
+    rerank,
     responses,
     static,
     task,
     task_list,
+    videos,
 )
-from mockserver.render.context import Event, JsonRenderer, Raw, RenderContext, RenderError
-
-StreamRenderer = Callable[[RenderContext], list[Event]]
+from mockserver.render.context import (
+    Event,
+    JsonRenderer,
+    NotStreamed,
+    Raw,
+    RenderContext,
+    RenderError,
+    StreamRenderer,
+)
 
 JSON_RENDERERS: dict[str, JsonRenderer] = {
     "static": static.render_json,
@@ -41,6 +48,9 @@ JSON_RENDERERS: dict[str, JsonRenderer] = {
     **anthropic.JSON,
     **gemini.JSON,
     **responses.JSON,
+    **rerank.JSON,
+    **moderation.JSON,
+    **videos.JSON,
 }
 
 STREAM_RENDERERS: dict[str, StreamRenderer] = {
@@ -51,6 +61,16 @@ STREAM_RENDERERS: dict[str, StreamRenderer] = {
     **images_stream.STREAM,
     **gemini.STREAM,
     **responses.STREAM,
+    **audio.STREAM,
 }
 
-__all__ = ["JSON_RENDERERS", "STREAM_RENDERERS", "Event", "Raw", "RenderContext", "RenderError"]
+__all__ = [
+    "JSON_RENDERERS",
+    "STREAM_RENDERERS",
+    "Event",
+    "NotStreamed",
+    "Raw",
+    "RenderContext",
+    "RenderError",
+    "StreamRenderer",
+]

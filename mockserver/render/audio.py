@@ -1,13 +1,16 @@
 """Audio: speech answers real audio bytes; transcriptions and translations answer per format.
 
 ``audio.speech`` answers the shipped silent file of the requested ``response_format`` with its
-content type (contracts/media.py). ``audio.transcription`` checks the uploaded ``file`` by its
-magic bytes, then writes one transcript (the example's text, timed over the file's duration) as
-json, text, srt, vtt or verbose_json.
+content type (contracts/media.py); ``audio.speech.events`` (``stream_format: sse``) streams the
+same bytes in base64 pieces, then the usage. ``audio.transcription`` checks the uploaded
+``file`` by its magic bytes, then writes one transcript (the example's text, timed over the
+file's duration) as json, text, srt, vtt or verbose_json; ``audio.transcription.events``
+(``stream: true``) streams that text in word deltas, then the whole text and the usage.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import re
 import struct
@@ -18,7 +21,16 @@ from typing import Any
 import orjson
 
 from contracts.media import MEDIA, asset
-from mockserver.render.context import JsonRenderer, Raw, RenderContext, RenderError
+from mockserver import tokens
+from mockserver.render.context import (
+    Event,
+    JsonRenderer,
+    NotStreamed,
+    Raw,
+    RenderContext,
+    RenderError,
+    StreamRenderer,
+)
 
 TEXT = "text/plain; charset=utf-8"
 _SENTENCE = re.compile(r"(?<=[.!?。!?])\s+|(?<=[。!?])")
@@ -80,13 +92,37 @@ def wav_seconds(data: bytes) -> float | None:
     return round(size / byte_rate, 3) if byte_rate and size is not None else None
 
 
-def render_speech(ctx: RenderContext) -> Raw:
-    """The audio file in the requested response_format (mp3 by default), with its content type."""
+def _speech_bytes(ctx: RenderContext) -> tuple[bytes, str]:
     fmt = ctx.field("response_format") or "mp3"
     if not isinstance(fmt, str) or fmt not in MEDIA:
         raise RenderError(400, f"Unsupported response_format {fmt!r}.")
-    body, media_type = asset(fmt)
+    return asset(fmt)
+
+
+def render_speech(ctx: RenderContext) -> Raw:
+    """The audio file in the requested response_format (mp3 by default), with its content type."""
+    body, media_type = _speech_bytes(ctx)
     return Raw(body, media_type)
+
+
+SPEECH_PIECES = 4
+"""How many speech.audio.delta events carry the audio."""
+
+
+def render_speech_events(ctx: RenderContext) -> list[Event]:
+    """``stream_format: sse``: the same audio file in base64 pieces that join into it, then
+    speech.audio.done with the usage (input: the text's tokens; output: the audio's, 1 per
+    ~50 bytes)."""
+    body, _ = _speech_bytes(ctx)
+    size = -(-len(body) // SPEECH_PIECES)
+    pieces = [base64.b64encode(body[i : i + size]).decode() for i in range(0, len(body), size)]
+    events = [Event({"type": "speech.audio.delta", "audio": piece}) for piece in pieces]
+    used_in = tokens.count(str(ctx.field("input") or "")) + tokens.count(
+        str(ctx.field("instructions") or "")
+    )
+    used_out = max(1, len(body) // 50)
+    usage = {"input_tokens": used_in, "output_tokens": used_out, "total_tokens": used_in + used_out}
+    return [*events, Event({"type": "speech.audio.done", "usage": usage})]
 
 
 @dataclass(slots=True)
@@ -127,8 +163,11 @@ def _file_message(example: Any) -> str | None:
 
 
 def transcript_for(ctx: RenderContext, data: bytes) -> Transcript:
-    """One transcript for every format: the chosen example's text over the file's duration."""
-    chosen = ctx.example.value if ctx.example and isinstance(ctx.example.value, dict) else {}
+    """One transcript for every format: the chosen example's text over the file's duration (a
+    stream says what the first response example says, as the unstreamed answer would)."""
+    example = ctx.example if ctx.example and isinstance(ctx.example.value, dict) else None
+    example = example or ctx.op.example()
+    chosen = example.value if example and isinstance(example.value, dict) else {}
     template = _template(ctx)
     text = str(chosen.get("text") or template.get("text") or "")
     code = ctx.field("language")
@@ -220,13 +259,21 @@ def _granularities(ctx: RenderContext) -> set[str]:
     return {v for v in values if isinstance(v, str)}
 
 
-def render_transcription(ctx: RenderContext) -> Any:
-    """The transcript of the uploaded file in the requested response_format (json by default)."""
+def _audio_upload(ctx: RenderContext) -> bytes | Raw:
+    """The uploaded audio file's bytes, or the documented 400 when it is not audio."""
     data = ctx.uploads.get("file")
     if not data:
         raise FileError("Missing required parameter: 'file' (a multipart file part).")
     if audio_kind(data) is None:
         return _not_audio(ctx)
+    return data
+
+
+def render_transcription(ctx: RenderContext) -> Any:
+    """The transcript of the uploaded file in the requested response_format (json by default)."""
+    data = _audio_upload(ctx)
+    if isinstance(data, Raw):
+        return data
     fmt = ctx.field("response_format") or "json"
     if fmt not in ("json", "text", "srt", "vtt", "verbose_json"):
         raise RenderError(400, f"Unsupported response_format {fmt!r}.")
@@ -254,7 +301,41 @@ def render_transcription(ctx: RenderContext) -> Any:
     return body
 
 
+NOT_STREAMING = ("whisper-1",)
+"""Transcription models that ignore ``stream`` (OpenAI: answered as if it were not sent)."""
+_PIECE = re.compile(r"\s*\S+")
+
+
+def render_transcription_events(ctx: RenderContext) -> list[Event]:
+    """``stream: true``: transcript.text.delta events (a word each, joining into the text),
+    then transcript.text.done with the text and token usage; whisper-1 answers unstreamed."""
+    if ctx.field("model") in NOT_STREAMING:
+        raise NotStreamed
+    data = _audio_upload(ctx)
+    if isinstance(data, Raw):
+        raise RenderError(400, "Invalid file format: 'file' is not an audio file.", param="file")
+    t = transcript_for(ctx, data)
+    deltas = [Event({"type": "transcript.text.delta", "delta": p}) for p in _PIECE.findall(t.text)]
+    audio_tokens = max(1, round(t.duration * 10))
+    text_tokens = tokens.count(str(ctx.field("prompt") or ""))
+    output = tokens.count(t.text)
+    usage = {
+        "type": "tokens",
+        "input_tokens": audio_tokens + text_tokens,
+        "output_tokens": output,
+        "total_tokens": audio_tokens + text_tokens + output,
+        "input_token_details": {"text_tokens": text_tokens, "audio_tokens": audio_tokens},
+    }
+    done = Event({"type": "transcript.text.done", "text": t.text, "usage": usage})
+    return [*deltas, done]
+
+
 JSON: dict[str, JsonRenderer] = {
     "audio.speech": render_speech,
     "audio.transcription": render_transcription,
+}
+
+STREAM: dict[str, StreamRenderer] = {
+    "audio.speech.events": render_speech_events,
+    "audio.transcription.events": render_transcription_events,
 }

@@ -10,10 +10,24 @@ from mockserver.render.context import Event, RenderContext
 
 
 def _prompts(ctx: RenderContext) -> list[str]:
+    """The prompts of the request as text: a string, a list of strings, a list of token ids
+    (one prompt; JSON Schema counts 167.0 as an integer too), or a list of token-id lists."""
     prompt = ctx.field("prompt", "")
-    if isinstance(prompt, list) and prompt and not all(isinstance(p, int) for p in prompt):
-        return [p if isinstance(p, str) else " ".join(map(str, p)) for p in prompt]
-    return [prompt if isinstance(prompt, str) else " ".join(map(str, prompt))]
+    if isinstance(prompt, list) and prompt and not all(_token(p) for p in prompt):
+        return [_text(p) for p in prompt]
+    return [_text(prompt)]
+
+
+def _token(item: object) -> bool:
+    return isinstance(item, int | float) and not isinstance(item, bool)
+
+
+def _text(prompt: object) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, list):
+        return " ".join(map(str, prompt))
+    return str(prompt)
 
 
 def _example_text(ctx: RenderContext) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +15,17 @@ from mockserver.state import StateStore
 
 JsonRenderer = Callable[["RenderContext"], Any]
 """Returns a JSON-able body, or Raw for anything else."""
+StreamRenderer = Callable[["RenderContext"], list["Event"]]
+"""Returns the events of a stream, in order."""
 
 
 class RenderError(MockError):
     """The request cannot be answered as asked (e.g. an unknown task id)."""
+
+
+class NotStreamed(Exception):
+    """Raised by a stream renderer for a request the provider answers without a stream although
+    it asks for one (whisper-1 ignores ``stream``): the operation's JSON renderer answers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,8 @@ class Raw:
     body: bytes
     media_type: str
     status: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Response headers the answer carries besides the media type (Stability's seed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +65,8 @@ class RenderContext:
     """State shared by every worker process (mockserver/state/), for what an id cannot carry."""
     contracts: ContractSet | None = None
     """Every loaded operation (a submit needs its poll operation)."""
+    accept: str = ""
+    """The request's Accept header (Stability answers raw image bytes to ``image/*``)."""
     uploads: dict[str, bytes] = field(default_factory=dict)
     """Multipart file fields: field name -> the file's bytes."""
     after: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)

@@ -4,20 +4,25 @@ The response example's shape says which answer to fill in: Ideogram's {created (
 [{url, prompt, resolution, ...}]} and {descriptions}, Recraft's {data: [{image_id, url}]} and
 {image: {url}}, Stability's JSON mode {image (base64), finish_reason, seed} and v1
 {artifacts: [...]}. Every image is a PNG of the size asked for (served under /_relaykit/files/,
-or base64 inline); vector results keep their documented SVG URL (or are a real SVG inline).
+or base64 inline), Stability's v2beta in its ``output_format`` (PNG, JPEG or WEBP; raw bytes
+with ``finish-reason`` and ``seed`` headers when Accept asks for ``image/*``); vector results
+keep their documented SVG URL (or are a real SVG inline).
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import secrets
 from typing import Any
 
 import orjson
 
+from contracts.media import IMAGE_TYPES, image
+from contracts.wire.mediatype import media_type
 from mockserver.files import MAX_SIDE
 from mockserver.formview import property_schemas, shipped_components
-from mockserver.render.context import RenderContext, RenderError
+from mockserver.render.context import Raw, RenderContext, RenderError
 from mockserver.render.imagekit import (
     DEFAULT_SIDE,
     check_image_uploads,
@@ -166,12 +171,31 @@ def _recraft_tool(ctx: RenderContext, body: dict[str, Any], uploads: dict[str, b
 # --- Stability --------------------------------------------------------------------------
 
 
+def wants_raw_image(accept: str) -> bool:
+    """True when the Accept header asks Stability for the image bytes (``image/*``,
+    ``image/png``...) rather than JSON; ``*/*`` or no header keeps the JSON this contract
+    documents."""
+    kinds = [media_type(part) for part in accept.split(",")]
+    return any(k.startswith("image/") for k in kinds) and "application/json" not in kinds
+
+
 def _stability(ctx: RenderContext, body: dict[str, Any]) -> Any:
+    """Stability v2beta: the image in ``output_format`` (png by default) at the aspect ratio's
+    size, as base64 in the JSON, or as raw bytes with ``finish-reason`` and ``seed`` headers
+    when Accept asks for ``image/*``."""
     sent = fields(ctx)
     ratio = sent.get("aspect_ratio") or request_default(ctx, "aspect_ratio")
     size = _first_size(ctx.uploads) if sent.get("mode") == "image-to-image" else None
     size = size or size_for_ratio(ratio) or (DEFAULT_SIDE, DEFAULT_SIDE)
-    return {**body, "image": png_b64(*size), "seed": _seed(sent.get("seed"))}
+    kind = str(sent.get("output_format") or request_default(ctx, "output_format") or "png")
+    if kind not in IMAGE_TYPES:
+        raise RenderError(400, f"output_format: {kind!r} is not one of png, jpeg, webp.")
+    data, content_type = image(kind, *size)
+    seed = _seed(sent.get("seed"))
+    finish = str(body.get("finish_reason") or "SUCCESS")
+    if wants_raw_image(ctx.accept):
+        return Raw(data, content_type, headers={"finish-reason": finish, "seed": str(seed)})
+    return {**body, "image": base64.b64encode(data).decode(), "seed": seed}
 
 
 def _stability_v1(ctx: RenderContext, body: dict[str, Any]) -> Any:

@@ -108,6 +108,8 @@ def render_list(ctx: RenderContext) -> Any:
         rows.append((decoded.submitted_ms if decoded else 0, _fit(poll, shape, polled.body)))
     if page and isinstance(container, dict):
         return _page(ctx, container, shape, rows)
+    if isinstance(container, dict) and "has_more" in container:
+        return _cursor(ctx, container, shape, rows, task_block(poll).id_field)
     if queue:
         rows.sort(key=lambda r: r[0])
     items = [item for _, item in rows]
@@ -250,6 +252,37 @@ def _page(
             if key in pageable:
                 pageable[key] = value
     return _put(page, shape.array, content)
+
+
+CURSOR_LIMIT = 20
+
+
+def _cursor(
+    ctx: RenderContext,
+    page: dict[str, Any],
+    shape: _Shape,
+    rows: list[tuple[int, Any]],
+    id_field: str,
+) -> Any:
+    """An OpenAI cursor page ({data, first_id, last_id, has_more}): newest first unless
+    ``order=asc``, the items after the ``after`` id, at most ``limit`` (20; 100 at most)."""
+    ascending = ctx.query.get("order") == "asc"
+    ordered = [item for _, item in sorted(rows, key=lambda r: r[0], reverse=not ascending)]
+    ids = [first(get_values(item, id_field)) for item in ordered]
+    after = ctx.query.get("after")
+    start = ids.index(after) + 1 if after in ids else 0
+    limit = ctx.query.get("limit") or ""
+    size = min(LIST_LIMIT, max(1, int(limit))) if limit.isdigit() else CURSOR_LIMIT
+    items = ordered[start : start + size]
+    shown = ids[start : start + size]
+    for key, value in (
+        ("first_id", shown[0] if shown else None),
+        ("last_id", shown[-1] if shown else None),
+        ("has_more", start + size < len(ordered)),
+    ):
+        if key in page:
+            page[key] = value
+    return _put(page, shape.array, items)
 
 
 _PAGING = ("pageNumber", "pageSize", "sort")

@@ -30,13 +30,21 @@ BEYOND = (
     "gemini.models.get",
     "gemini.models.list",
     "gemini.stream_generate_content",
+    "newapi.usage.token",
     "openai.chat.reasoning_content",
     "openai.models.retrieve",
+    "openai.moderations",
     "openai.responses.delete",
     "openai.responses.input_items",
     "openai.responses.nonstream",
     "openai.responses.retrieve",
     "openai.responses.stream",
+    "openai.videos.content",
+    "openai.videos.create",
+    "openai.videos.delete",
+    "openai.videos.list",
+    "openai.videos.retrieve",
+    "rerank.create",
 )
 
 

@@ -66,6 +66,9 @@ def test_every_operation_comes_back_with_its_mode(imported: Path, contracts: Con
         assert (op.stream.when if op.stream else None) == (
             shipped.stream.when if shipped.stream else None
         ), op.id  # fmt: skip
+        assert (op.stream.asked_by if op.stream else None) == (
+            shipped.stream.asked_by if shipped.stream else None
+        ), op.id  # fmt: skip (speech asks with stream_format: sse)
         assert op.auth == shipped.auth and op.errors.envelope == shipped.errors.envelope, op.id
 
 

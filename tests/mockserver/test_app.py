@@ -186,3 +186,20 @@ def test_malformed_prefer_is_a_400(http: httpx.Client) -> None:
 def test_health_and_openapi(http: httpx.Client) -> None:
     assert http.get("/_relaykit/health").json()["status"] == "ok"
     assert http.get("/_relaykit/openapi.json").json()["openapi"] == "3.1.0"
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [[167.0, 145686, 4531.0], [[1, 2.0], [3]], ["a", "b"], "one"],
+    ids=["float-token-ids", "token-id-lists", "strings", "string"],
+)
+def test_every_prompt_shape_the_schema_allows_is_answered(
+    http: httpx.Client, prompt: object
+) -> None:
+    """JSON Schema counts 167.0 as an integer: token ids written as floats are valid and must
+    be answered, not a 500 (schemathesis found it)."""
+    body = {"model": "gpt-3.5-turbo-instruct", "prompt": prompt, "max_tokens": 5}
+    r = http.post("/v1/completions", json=body, headers=AUTH)
+    assert r.status_code == 200, r.text
+    wanted = len(prompt) if isinstance(prompt, list) and isinstance(prompt[0], str | list) else 1
+    assert len(r.json()["choices"]) == wanted
