@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import tempfile
 from collections.abc import Coroutine
 from typing import Any
 
@@ -31,6 +30,7 @@ from mockserver.auth import is_authorised
 from mockserver.config import MockConfig
 from mockserver.errors import error_response
 from mockserver.files import FILES_PREFIX, render_file
+from mockserver.journal import JOURNAL_PATH
 from mockserver.prefer import Preferences, PreferError, parse_prefer
 from mockserver.render import (
     CONSTANT_JSON,
@@ -45,6 +45,7 @@ from mockserver.render import (
 from mockserver.requests import BodyError, read_body, validation_view
 from mockserver.resolution import Resolver
 from mockserver.routing import route_method
+from mockserver.state import StateStore, open_store
 from mockserver.streaming import Steady, event_frame, frames_out, shaper_of
 
 log = logging.getLogger("relaykit.mock")
@@ -57,7 +58,9 @@ OPENAPI_PATH = "/_relaykit/openapi.json"
 class MockRelay:
     """Holds the contracts, the router and the config; ``handle`` answers one request."""
 
-    def __init__(self, contracts: ContractSet, config: MockConfig) -> None:
+    def __init__(
+        self, contracts: ContractSet, config: MockConfig, store: StateStore | None = None
+    ) -> None:
         self.contracts = contracts
         self.config = config
         self.resolver = Resolver(contracts, PrefixMap(config.path_map), config.bare_paths)
@@ -68,7 +71,7 @@ class MockRelay:
         self._constant: dict[tuple[str, str | None], bytes] = {}
         """Bodies of answers that cannot vary (render/__init__.py CONSTANT_JSON), by
         (operation id, example name): rendered by the first request that needs one."""
-        self.state_dir = config.state_dir or tempfile.mkdtemp(prefix="relaykit-mock-")
+        self.store = store or open_store(config.state_url, config.state_dir)
 
     async def handle(self, request: Request) -> Response:
         """Answer one request (the app's only endpoint)."""
@@ -77,6 +80,9 @@ class MockRelay:
             path = request.url.path  # as the URL writes it (escaped)
         if path == HEALTH_PATH:
             return _json({"status": "ok", "operations": len(self.contracts)})
+        if path == JOURNAL_PATH:  # reached only when no journal is installed in front
+            message = "The request journal is off (relaykit serve --journal 0)."
+            return error_response(self.default_envelope, 404, message, code="journal_off")
         if path == OPENAPI_PATH:
             return _json(to_openapi(self.contracts))
         if path.startswith(FILES_PREFIX):
@@ -142,7 +148,7 @@ class MockRelay:
             task_speed=self.config.task_speed,
             accept=request.headers.get("accept", ""),
             uploads=uploads,
-            state_dir=self.state_dir,
+            store=self.store,
             contracts=self.contracts,
         )
         try:
@@ -285,13 +291,18 @@ def _json(payload: Any) -> Response:
     return Response(orjson.dumps(payload), media_type="application/json")
 
 
-def create_app(contracts: ContractSet | None = None, config: MockConfig | None = None) -> Starlette:
-    """The ASGI app serving ``contracts`` (default: the shipped ones)."""
+def create_app(
+    contracts: ContractSet | None = None,
+    config: MockConfig | None = None,
+    store: StateStore | None = None,
+) -> Starlette:
+    """The ASGI app serving ``contracts`` (default: the shipped ones), its state in ``store``
+    (default: the one ``config`` names)."""
     if contracts is None:
         from contracts.loader import default_contracts  # serving passes its own: not imported
 
         contracts = default_contracts()
-    relay = MockRelay(contracts, config or MockConfig())
+    relay = MockRelay(contracts, config or MockConfig(), store)
     app = Starlette(routes=[Route("/{path:path}", relay.handle, methods=METHODS)])
     app.state.relay = relay
     return app

@@ -22,8 +22,13 @@ class MockConfig:
     path_map: tuple[tuple[str, str], ...] = ()
     """(contract prefix, relay prefix) pairs: serve the contract's paths under the relay's."""
     state_dir: str = ""
-    """Where state shared by worker processes lives (cancelled and submitted tasks); a fresh
+    """Where the SQLite store shared by worker processes lives (mockserver/state/); a fresh
     temporary directory when empty."""
+    state_url: str = ""
+    """A Redis URL (``redis://host:port/db``): keep the state there instead, shared by every
+    mock process that names it."""
+    journal: int = 1000
+    """Exchanges the request journal keeps (``GET /_relaykit/requests``); 0 turns it off."""
     task_speed: float = 1.0
     """How fast async tasks move along their timelines (2.0: twice as fast)."""
     bare_paths: bool = True

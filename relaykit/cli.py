@@ -98,6 +98,23 @@ def main() -> None:
 @click.option(
     "--access-log", is_flag=True, help="Log every request (off by default: it costs per request)."
 )
+@click.option(
+    "--state-url",
+    envvar="RELAYKIT_STATE_URL",
+    default="",
+    metavar="URL",
+    help="Keep tasks, stored facts and the journal in Redis (redis://host:port/db), shared by "
+    "every mock naming it; default: SQLite in a state directory of this server's own.",
+)
+@click.option(
+    "--journal",
+    "journal",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(0, 1_000_000),
+    metavar="N",
+    help="Keep the last N exchanges for GET /_relaykit/requests (0 turns the journal off).",
+)
 @contracts_option
 def serve(
     host: str,
@@ -114,6 +131,8 @@ def serve(
     replay_dir: str | None,
     replay_timing: bool,
     access_log: bool,
+    state_url: str,
+    journal: int,
     contract_dirs: tuple[str, ...],
 ) -> None:
     """Serve every contract as a mock relay (binds 127.0.0.1 by default).
@@ -157,15 +176,28 @@ def serve(
         faults_file=str(Path(faults_file).resolve()) if faults_file else "",
         replay_dir=str(Path(replay_dir).resolve()) if replay_dir else "",
         replay_timing=replay_timing,
+        state_url=state_url,
+        journal=journal,
     )
     if not config.state_dir:  # one directory for all workers, made before they start
         config = dataclasses.replace(config, state_dir=tempfile.mkdtemp(prefix="relaykit-mock-"))
+    from mockserver.state import StateUrlError, open_store
+
+    try:  # refuse a store that cannot be used here, not in every worker
+        store = open_store(config.state_url, config.state_dir)
+        store.check()
+        store.close()
+    except StateUrlError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
     os.environ[ENV_VAR] = dump_config(config, list(contract_dirs))
     keys = f"{len(api_keys)} configured key(s)" if api_keys else "any non-empty key"
     loop, http = server_stack()
+    journal_note = f"journal of {journal}" if journal else "no journal"
     click.echo(
         f"relaykit mock: {len(contracts)} operations on http://{host}:{port} "
-        f"(accepts {keys}; {workers} worker(s); {loop}, {http}). Ctrl+C stops it."
+        f"(accepts {keys}; {workers} worker(s); {loop}, {http}; state in {store.where}; "
+        f"{journal_note}). Ctrl+C stops it."
     )
     if workers == 1:  # serve from this process, with the contracts already loaded
         from mockserver.stack import serving_app

@@ -27,6 +27,13 @@ def test_the_readme_has_runnable_examples() -> None:
 
 @pytest.mark.parametrize(("kind", "code"), [e for e in examples() if e[0] != "none"])
 def test_readme_example_runs(kind: str, code: str, tmp_path: Path) -> None:
+    if kind == "pytest":  # a client developer's test file: the fixture starts its own mock
+        (tmp_path / "test_readme_example.py").write_text(code, encoding="utf-8")
+        cmd = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider"]
+        result = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert " passed" in result.stdout and "failed" not in result.stdout
+        return
     with relaykit_serve() as url:
         bindir = os.path.dirname(sys.executable)  # the venv's relaykit, activated or not
         path = bindir + os.pathsep + os.environ.get("PATH", "")

@@ -11,6 +11,7 @@ from typing import Any
 from contracts.model import ContractSet, Example, Operation
 from contracts.validation import Validators
 from mockserver.errors import MockError
+from mockserver.state import StateStore
 
 JsonRenderer = Callable[["RenderContext"], Any]
 """Returns a JSON-able body, or Raw for anything else."""
@@ -60,8 +61,8 @@ class RenderContext:
     base_url: str = "http://127.0.0.1"
     scenario: str = "success"
     task_speed: float = 1.0
-    state_dir: str = ""
-    """A directory shared by all worker processes, for state the id cannot carry."""
+    store: StateStore | None = None
+    """State shared by every worker process (mockserver/state/), for what an id cannot carry."""
     contracts: ContractSet | None = None
     """Every loaded operation (a submit needs its poll operation)."""
     accept: str = ""

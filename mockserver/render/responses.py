@@ -338,7 +338,7 @@ def _answer(ctx: RenderContext) -> tuple[Plan, dict[str, Any]]:
     previous = ctx.field("previous_response_id")
     before: list[dict[str, Any]] = []
     if isinstance(previous, str) and previous:
-        stored = response_store.load(ctx.state_dir, previous)
+        stored = response_store.load(ctx.store, previous)
         if stored is None:
             message = f"Previous response with id '{previous}' not found."
             raise RenderError(400, message, "previous_response_id", "previous_response_not_found")
@@ -358,7 +358,7 @@ def _answer(ctx: RenderContext) -> tuple[Plan, dict[str, Any]]:
     response = _response(ctx, ctx.fresh_id("resp_"), plan, output, usage)
     if response["store"]:
         document = {"response": response, "input_items": given, "context": context + output}
-        response_store.save(ctx.state_dir, response["id"], document)
+        response_store.save(ctx.store, response["id"], document)
     return plan, response
 
 
@@ -434,7 +434,7 @@ def _item_events(emit: Any, index: int, item: dict[str, Any]) -> None:
 
 def _stored(ctx: RenderContext) -> tuple[str, dict[str, Any]]:
     response_id = ctx.path_params.get("response_id", "")
-    document = response_store.load(ctx.state_dir, response_id) if response_id else None
+    document = response_store.load(ctx.store, response_id) if response_id else None
     if not isinstance(document, dict):
         raise RenderError(404, f"Response with id '{response_id}' not found.")
     return response_id, document
@@ -448,7 +448,7 @@ def render_retrieve(ctx: RenderContext) -> Any:
 def render_delete(ctx: RenderContext) -> Any:
     """DELETE /v1/responses/{response_id}: forget it."""
     response_id, _ = _stored(ctx)
-    if not response_store.delete(ctx.state_dir, response_id):
+    if not response_store.delete(ctx.store, response_id):
         raise RenderError(404, f"Response with id '{response_id}' not found.")
     return {"id": response_id, "object": "response", "deleted": True}
 

@@ -1,7 +1,7 @@
 """Async task renderers (submit and poll), driven by the contract's ``task`` block.
 
 The state of a task comes from its id and the clock (mockserver/tasks.py); the store
-(mockserver/store.py) adds which tasks were submitted and which were cancelled, and the task's
+(mockserver/state/) adds which tasks were submitted and which were cancelled, and the task's
 facts (mockserver/task_facts.py) what it was submitted with: remembered request values, a
 ``Prefer: task=<state>`` state, the state it waits in until a submit continues it (MJ's MODAL),
 the example it ends as. A poll picks the poll operation's example for the current state, puts
@@ -35,7 +35,7 @@ from contracts.dotted import (
 )
 from contracts.model import Answer, Example, Operation, TaskBranch, TaskSpec
 from contracts.selection import holds
-from mockserver import store, task_facts
+from mockserver import task_facts
 from mockserver.callbacks import Snapshot, callback_url, notify
 from mockserver.files import FILES_PREFIX, SERVED_KINDS
 from mockserver.render.context import JsonRenderer, Raw, RenderContext, RenderError
@@ -127,7 +127,7 @@ def poll_task(ctx: RenderContext, op: Operation, task_id: str, now_ms: int) -> P
         return None
     task = task_block(op)
     speed = ctx.task_speed
-    known = task_facts.recall(ctx.state_dir, task_id)
+    known = task_facts.recall(ctx.store, task_id)
     resumed = known.get("resumed_ms")
     start_ms = resumed if isinstance(resumed, int) else decoded.submitted_ms
     waits = known.get("waits") if resumed is None else None
@@ -143,7 +143,7 @@ def poll_task(ctx: RenderContext, op: Operation, task_id: str, now_ms: int) -> P
 
     documented = _documented(op)
     step = at(now_ms)
-    cancelled = store.cancelled_at(ctx.state_dir, task_id)
+    cancelled = ctx.store.cancelled_at(task_id) if ctx.store else None
     if cancelled is not None and cancelled <= now_ms:
         before = at(cancelled)
         target = cancel_state(task, documented)
@@ -305,7 +305,7 @@ def render_submit(ctx: RenderContext) -> Any:
         _require_parent(ctx, poll)
     remembered = facts(task, ctx.body)
     if parent_id is not None and task.parent is not None and task.parent.continues:
-        task_facts.remember(ctx.state_dir, parent_id, {**remembered, "resumed_ms": now})
+        task_facts.remember(ctx.store, parent_id, {**remembered, "resumed_ms": now})
         set_values(body, id_field, parent_id)
         return body
     task_id = new_task_id(old, now, scenario, _variant(poll, old))
@@ -323,8 +323,9 @@ def render_submit(ctx: RenderContext) -> Any:
             known.update(
                 {k: v for k, v in (("waits", branch.waits), ("ends_as", branch.ends_as)) if v}
             )
-        task_facts.remember(ctx.state_dir, task_id, known)
-        store.record_submit(ctx.state_dir, poll.id, task_id, now)
+        task_facts.remember(ctx.store, task_id, known)
+        if ctx.store is not None:
+            ctx.store.record_submit(poll.id, task_id, now)
         _schedule_callbacks(ctx, task, poll, task_id, now, named)
     return body
 
@@ -377,7 +378,7 @@ def _check_parent(
         if chosen not in offered:
             why = f"Task {parent_id} offers no {spec.choice} {chosen!r}."
             return _answer(ctx, spec.bad_choice, why)
-    remembered = task_facts.recall(ctx.state_dir, parent_id).get("answer")
+    remembered = task_facts.recall(ctx.store, parent_id).get("answer")
     return parent_id, remembered if isinstance(remembered, dict) else {}
 
 

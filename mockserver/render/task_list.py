@@ -13,7 +13,6 @@ from typing import Any
 
 from contracts.dotted import first, get_values, replace_strings, state_text
 from contracts.model import Operation
-from mockserver import store
 from mockserver.render.context import JsonRenderer, RenderContext, RenderError
 from mockserver.render.task import (
     LIST_LIMIT,
@@ -47,7 +46,7 @@ def render_cancel(ctx: RenderContext) -> Any:
         if refused is None:
             raise RenderError(400, f"Task {task_id} cannot be cancelled: {polled.step.state}.")
         return copy.deepcopy(refused.value)
-    if store.record_cancel(ctx.state_dir, task_id, now) is None:
+    if ctx.store is None or ctx.store.record_cancel(task_id, now) is None:
         raise RenderError(503, "The mock has no task store to remember the cancel in.")
     accepted = ctx.op.example()
     return copy.deepcopy(accepted.value) if accepted else {}
@@ -95,7 +94,8 @@ def render_list(ctx: RenderContext) -> Any:
     elif by_ids:
         wanted = []
     else:
-        wanted = [s.task_id for s in store.submitted(ctx.state_dir, poll.id, LIST_LIMIT * 10)]
+        found = ctx.store.submitted(poll.id, LIST_LIMIT * 10) if ctx.store else []
+        wanted = [s.task_id for s in found]
     queue = bool(shape.templates) and all(
         not _template_terminal(poll, shape, t) for t in shape.templates
     )

@@ -23,7 +23,7 @@ from mockserver.fault_rules import (
     rules_from_dict,
 )
 from mockserver.faults import FaultMiddleware
-from mockserver.stack import serving_app
+from mockserver.stack import build_stack
 from tests.serving import free_port
 
 AUTH = {"Authorization": "Bearer sk-anything"}
@@ -36,10 +36,9 @@ NO_PACING = MockConfig(ttfe=0, interval=0)
 @pytest.fixture(scope="module")
 def served(contracts: ContractSet) -> Iterator[tuple[str, FaultMiddleware]]:
     """The mock as `relaykit serve` runs it, without a rules file."""
-    app = serving_app(contracts, NO_PACING)
-    assert isinstance(app, FaultMiddleware)
-    with serve_in_thread(app) as url:
-        yield url, app
+    stack = build_stack(contracts, NO_PACING)
+    with serve_in_thread(stack.app) as url:
+        yield url, stack.faults
 
 
 @pytest.fixture()
@@ -83,9 +82,9 @@ def rules_server(contracts: ContractSet, tmp_path: Path, text: str) -> Any:
     """`relaykit serve --faults FILE` in a thread: the rules file goes through MockConfig."""
     path = tmp_path / "faults.yaml"
     path.write_text(text, encoding="utf-8")
-    app = serving_app(contracts, MockConfig(ttfe=0, interval=0, faults_file=str(path)))
-    assert isinstance(app, FaultMiddleware) and app.rules is not None
-    return app
+    stack = build_stack(contracts, MockConfig(ttfe=0, interval=0, faults_file=str(path)))
+    assert stack.faults.rules is not None
+    return stack.app
 
 
 # ---- pass-through ---------------------------------------------------------------------------

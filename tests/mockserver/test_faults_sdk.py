@@ -17,8 +17,7 @@ import pytest
 from contracts.model import ContractSet
 from mockserver import MockConfig
 from mockserver.background import serve_in_thread
-from mockserver.faults import FaultMiddleware
-from mockserver.stack import serving_app
+from mockserver.stack import build_stack, serving_app
 
 USER = [{"role": "user", "content": "Say hello."}]
 MODEL = "gpt-4o-mini"
@@ -55,10 +54,10 @@ def test_the_sdk_retries_an_injected_429_after_retry_after(
         "    fault: 429\n    retry-after: 1\n    times: 1\n",
         encoding="utf-8",
     )
-    app = serving_app(contracts, MockConfig(ttfe=0, interval=0, faults_file=str(rules)))
-    assert isinstance(app, FaultMiddleware)
+    stack = build_stack(contracts, MockConfig(ttfe=0, interval=0, faults_file=str(rules)))
+    app = stack.faults
     counted = Counted()
-    with serve_in_thread(app) as base:
+    with serve_in_thread(stack.app) as base:
         started = time.monotonic()
         r = sdk(base, retries=2, http=counted.client).chat.completions.create(
             model=MODEL, messages=USER

@@ -19,6 +19,7 @@ from contracts.dotted import get_values
 from contracts.model import ContractSet
 from mockserver import MockConfig, create_app, task_facts
 from mockserver.background import serve_in_thread
+from mockserver.state import open_store
 
 AUTH = {"Authorization": "Bearer sk-task-memory"}
 
@@ -165,12 +166,12 @@ def test_a_state_the_poll_does_not_have_is_refused(http: httpx.Client) -> None:
 
 
 def test_facts_merge_across_calls_and_survive_a_new_connection(tmp_path: Path) -> None:
-    state = str(tmp_path)
+    state = open_store(state_dir=str(tmp_path))
     task_facts.remember(state, "t1", {"answer": {"prompt": "a"}, "waits": "MODAL"})
     task_facts.remember(state, "t1", {"answer": {"title": "b"}, "resumed_ms": 5})
-    assert task_facts.recall(state, "t1") == {
+    assert task_facts.recall(open_store(state_dir=str(tmp_path)), "t1") == {
         "answer": {"prompt": "a", "title": "b"},
         "waits": "MODAL",
         "resumed_ms": 5,
     }
-    assert task_facts.recall(state, "t2") == {} and task_facts.recall("", "t1") == {}
+    assert task_facts.recall(state, "t2") == {} and task_facts.recall(None, "t1") == {}

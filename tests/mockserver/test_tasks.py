@@ -13,8 +13,8 @@ import pytest
 from contracts.loader import task_spec
 from contracts.model import ContractSet
 from contracts.validation import Validators
-from mockserver import store
 from mockserver.files import FILES_PREFIX, SERVED_KINDS
+from mockserver.state import open_store
 from mockserver.tasks import (
     SCENARIOS,
     TaskId,
@@ -313,18 +313,17 @@ def test_suno_batch_shows_the_submitted_tasks(workers_url: str, contracts: Contr
 
 
 def test_the_store_lists_newest_first_and_keeps_the_first_cancel(tmp_path: Any) -> None:
-    state = str(tmp_path)
+    store = open_store(state_dir=str(tmp_path))
     for i, task_id in enumerate(("a", "b", "c")):
-        store.record_submit(state, "mj.task.fetch", task_id, 1000 + i)
-    store.record_submit(state, "suno.fetch.single", "s", 5000)
-    store.record_submit(state, "mj.task.fetch", "a", 9999)  # a second record is ignored
-    assert [s.task_id for s in store.submitted(state, "mj.task.fetch")] == ["c", "b", "a"]
-    assert store.submitted(state, "mj.task.fetch", limit=1)[0].submitted_ms == 1002
-    assert store.cancelled_at(state, "b") is None
-    assert store.record_cancel(state, "b", 2000) == 2000
-    assert store.record_cancel(state, "b", 3000) == 2000
-    assert store.cancelled_at(state, "b") == 2000
-    assert store.record_cancel("", "b", 1) is None and store.submitted("", "x") == []
-    missing = str(tmp_path / "gone" / "deeper")
-    assert store.submitted(missing, "mj.task.fetch") == []  # an unusable store degrades
-    assert store.record_cancel(missing, "b", 1) is None
+        store.record_submit("mj.task.fetch", task_id, 1000 + i)
+    store.record_submit("suno.fetch.single", "s", 5000)
+    store.record_submit("mj.task.fetch", "a", 9999)  # a second record is ignored
+    assert [s.task_id for s in store.submitted("mj.task.fetch")] == ["c", "b", "a"]
+    assert store.submitted("mj.task.fetch", limit=1)[0].submitted_ms == 1002
+    assert store.cancelled_at("b") is None
+    assert store.record_cancel("b", 2000) == 2000
+    assert store.record_cancel("b", 3000) == 2000
+    assert store.cancelled_at("b") == 2000
+    missing = open_store(state_dir=str(tmp_path / "gone" / "deeper"))
+    assert missing.submitted("mj.task.fetch") == []  # an unusable store degrades
+    assert missing.record_cancel("b", 1) is None
