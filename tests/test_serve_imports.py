@@ -72,7 +72,7 @@ def test_serve_imports_nothing_of_the_suites(workers: str) -> None:
 def test_a_worker_imports_nothing_of_the_suites() -> None:
     found = run(WORKER)
     assert set(found["packages"]) & NOT_FOR_SERVING == set()
-    assert "FaultMiddleware" in str(found["app"])
+    assert "JournalMiddleware" in str(found["app"])  # the served stack, journal outermost
 
 
 def test_a_start_on_cached_contracts_does_not_import_the_loader() -> None:
