@@ -29,6 +29,10 @@ class MockConfig:
     mock process that names it."""
     journal: int = 1000
     """Exchanges the request journal keeps (``GET /_relaykit/requests``); 0 turns it off."""
+    workers: int = 1
+    """Worker processes serving this mock, each with this config (`relaykit serve --workers`):
+    with more than one, a journal reader waits for the others' batches
+    (mockserver/journal_writer.py)."""
     task_speed: float = 1.0
     """How fast async tasks move along their timelines (2.0: twice as fast)."""
     bare_paths: bool = True

@@ -3,12 +3,13 @@ client sent (``GET /_relaykit/requests``; ``DELETE`` empties it).
 
 A pure ASGI middleware, outermost (so injected faults are journaled with the status the client
 saw): it notes the request body as the app reads it (mockserver/journal_body.py, bounded), the
-status as it is sent, and appends one entry to the ``journal`` log of the state store
-(mockserver/state/) just before the response's last bytes leave, so a client that has its
-answer finds its request in the journal, whichever worker it asks. Keys never reach the store:
-the headers and query parameters ``contracts.wire.auth`` calls secret are masked, and so is
-every secret value wherever else it appears (other headers, the body). With ``--journal 0``
-the middleware is not installed at all.
+status as it is sent, and leaves the exchange's record in the journal's log just before the
+response's last bytes leave: this process's memory, or the state store's ``journal`` log when
+other processes answer too (mockserver/journal_log.py), so a client that has its answer finds
+its request in the journal, whichever worker it asks. Keys never
+reach the store: the headers and query parameters ``contracts.wire.auth`` calls secret are
+masked, and so is every secret value wherever else it appears (other headers, the body). With
+``--journal 0`` the middleware is not installed at all.
 
 An entry: ``seq``, ``time`` (when the request arrived, ISO 8601 UTC), ``method``, ``path``,
 ``query``, ``operation`` (the contract operation id, from the request's resolution in the
@@ -24,6 +25,7 @@ from __future__ import annotations
 import fnmatch
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -38,8 +40,9 @@ from contracts.wire.auth import SECRET_HEADERS, SECRET_QUERY, presented_secrets
 from mockserver.errors import error_response
 from mockserver.files import FILES_PREFIX
 from mockserver.journal_body import REDACTED, BodyNotes, grouped
+from mockserver.journal_log import JournalLog, MemoryLog, StoreLog
 from mockserver.resolution import STATE_KEY, Resolution, Resolver
-from mockserver.state import StateStore
+from mockserver.state import LogEntry, StateStore
 
 JOURNAL_PATH = "/_relaykit/requests"
 LOG_NAME = "journal"
@@ -68,15 +71,23 @@ class JournalMiddleware:
         keep: int,
         resolver: Resolver,
         envelope: Envelope,
+        shared: bool = False,
     ) -> None:
         self.app = app
-        self.store = store
         self.keep = keep
         self.resolver = resolver
         self.envelope = envelope
+        self.log: JournalLog = (
+            StoreLog(store, LOG_NAME, keep, self._entry) if shared else MemoryLog(keep, self._entry)
+        )
+        """The store's log when other processes answer too (``shared``), else this process's
+        memory (mockserver/journal_log.py)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI entry point."""
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._flushing_at_shutdown(send))
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -87,63 +98,77 @@ class JournalMiddleware:
         if path.startswith("/_relaykit/") and not path.startswith(FILES_PREFIX):
             await self.app(scope, receive, send)
             return
-        scope.setdefault("state", {})
-        exchange = _Exchange(self, scope, receive, send)
+        exchange = _Exchange(self.log, self.resolver, scope, receive, send)
         try:
             await self.app(scope, exchange.receive, exchange.send)
         finally:
             if not exchange.written:
                 exchange.write(complete=False)
 
-    def note(
-        self, scope: Scope, notes: BodyNotes, status: int | None, arrived: float, complete: bool
-    ) -> None:
-        """Append the journal entry of one exchange."""
-        raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    def entries(self, **filters: Any) -> list[dict[str, Any]]:
+        """The journal's entries that pass the filters (``select``), oldest first."""
+        return select(self.log.entries(), **filters)
+
+    def clear(self) -> None:
+        """Empty the journal."""
+        self.log.clear()
+
+    def _entry(self, record: _Record) -> dict[str, Any]:
+        """The entry readers see of one exchange: keys masked, the body summarised."""
+        raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in record.headers]
+        query = (
+            parse_qsl(record.query.decode("latin-1"), keep_blank_values=True)
+            if record.query
+            else []
+        )
         secrets = s = [found for found in presented_secrets(raw_headers, query) if found]
-        noted = notes.noted(secrets)
-        entry = {
-            "time": datetime.fromtimestamp(arrived, UTC).isoformat(timespec="microseconds"),
-            "method": scope["method"],
-            "path": scope["path"],
+        noted = record.notes.noted(secrets)
+        return {
+            "time": datetime.fromtimestamp(record.arrived, UTC).isoformat(timespec="microseconds"),
+            "method": record.method,
+            "path": record.path,
             "query": grouped(
                 [(k, REDACTED if k.lower() in SECRET_QUERY else _mask(v, s)) for k, v in query]
             ),
-            "operation": self._operation(scope, noted.kind, noted.data),
+            "operation": self._operation(record.resolution, noted.kind, noted.data),
             "headers": _headers(raw_headers, secrets),
             "body": noted.data,
             "body_kind": noted.kind,
             "body_bytes": noted.size,
             "body_truncated": noted.truncated,
-            "status": status,
-            "complete": complete,
-            "duration_ms": round((time.time() - arrived) * 1000, 1),
+            "status": record.status,
+            "complete": record.complete,
+            "duration_ms": round((record.ended - record.arrived) * 1000, 1),
         }
-        self.store.append(LOG_NAME, entry, self.keep)
 
-    def _operation(self, scope: Scope, kind: str, body: Any) -> str | None:
-        resolution: Resolution | None = scope.get("state", {}).get(STATE_KEY)
-        if resolution is None:  # nothing resolved it (replay answered): resolve it now
-            resolution = self.resolver.of(scope)
+    def _operation(self, resolution: Resolution, kind: str, body: Any) -> str | None:
         if resolution.operation is None and resolution.candidates:
             if kind not in ("json", "form"):
                 return None
             Resolver.choose(resolution, body)
         return resolution.operation.id if resolution.operation else None
 
+    def _flushing_at_shutdown(self, send: Send) -> Send:
+        async def flushing(message: Message) -> None:
+            if message["type"].startswith("lifespan.shutdown.") and isinstance(self.log, StoreLog):
+                self.log.flush()
+            await send(message)
+
+        return flushing
+
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         response: Response
         if request.method == "GET":
             try:
-                entries = read(self.store, self.keep, **filters_of(request.query_params))
+                filters = filters_of(request.query_params)
+                entries = select(await self.log.settled(), **filters)
             except JournalError as exc:
                 response = error_response(self.envelope, 400, str(exc), param=exc.param)
             else:
                 response = _json({"object": "list", "data": entries})
         elif request.method == "DELETE":
-            self.store.clear(LOG_NAME)
+            await self.log.settled_clear()
             response = _json({"object": "list", "data": [], "cleared": True})
         else:
             response = error_response(
@@ -155,20 +180,45 @@ class JournalMiddleware:
         await response(scope, receive, send)
 
 
+@dataclass(slots=True)
+class _Record:
+    """What one exchange left for its journal entry (built when needed: journal_log.py)."""
+
+    method: str
+    path: str
+    query: bytes
+    headers: list[tuple[bytes, bytes]]
+    resolution: Resolution
+    notes: BodyNotes
+    status: int | None
+    complete: bool
+    arrived: float
+    ended: float
+
+
 class _Exchange:
     """One request on its way through: notes the body as the app reads it and the status as it
-    is sent, and writes the entry before the response's last message leaves."""
+    is sent, and leaves its record before the response's last message leaves."""
 
-    def __init__(self, journal: JournalMiddleware, scope: Scope, receive: Receive, send: Send):
-        self.journal = journal
+    def __init__(
+        self, log: JournalLog, resolver: Resolver, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        self.log = log
+        self.resolver = resolver
         self.scope = scope
         self._receive = receive
         self._send = send
         self.arrived = time.time()
-        headers = Request(scope).headers
-        length = headers.get("content-length", "")
-        announced = "transfer-encoding" in headers or (length.isdigit() and int(length) > 0)
-        self.notes = BodyNotes(headers.get("content-type"), announced)
+        content_type = None
+        announced = False
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value.decode("latin-1")
+            elif name == b"content-length":
+                announced = announced or (value.isdigit() and int(value) > 0)
+            elif name == b"transfer-encoding":
+                announced = True
+        self.notes = BodyNotes(content_type, announced)
         self.status: int | None = None
         self.written = False
         # the fault injector resets a connection through the server's transport, which it finds
@@ -194,7 +244,24 @@ class _Exchange:
 
     def write(self, complete: bool) -> None:
         self.written = True
-        self.journal.note(self.scope, self.notes, self.status, self.arrived, complete)
+        scope = self.scope
+        resolution = scope.get("state", {}).get(STATE_KEY)
+        if resolution is None:  # nothing resolved it (replay answered): resolve it now
+            resolution = self.resolver.of(scope)
+        self.log.add(
+            _Record(
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b""),
+                scope["headers"],
+                resolution,
+                self.notes,
+                self.status,
+                complete,
+                self.arrived,
+                time.time(),
+            )
+        )
 
 
 def filters_of(params: Mapping[str, str]) -> dict[str, Any]:
@@ -214,9 +281,8 @@ def filters_of(params: Mapping[str, str]) -> dict[str, Any]:
     return found
 
 
-def read(
-    store: StateStore,
-    keep: int = DEFAULT_KEEP,
+def select(
+    entries: list[LogEntry],
     *,
     operation: str | None = None,
     path: str | None = None,
@@ -224,15 +290,13 @@ def read(
     since: str | float | datetime | None = None,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The journal's entries, oldest first: those whose operation id and path match the globs
+    """The entries (oldest first) whose operation id and path match the globs
     (``openai.chat.*``), of that method, that arrived at or after ``since`` (ISO 8601, epoch
-    seconds, or a datetime), the last ``limit`` of them."""
+    seconds, or a datetime), the last ``limit`` of them; each with its ``seq``."""
     after = _since(since)
     found = []
-    for entry in store.tail(LOG_NAME, keep):
+    for entry in entries:
         item = entry.value
-        if not isinstance(item, dict):
-            continue
         op = item.get("operation") or ""
         if operation is not None and not fnmatch.fnmatchcase(op, operation):
             continue
@@ -246,11 +310,6 @@ def read(
     if limit is not None:
         found = found[-limit:] if limit else []
     return found
-
-
-def clear(store: StateStore) -> None:
-    """Empty the journal."""
-    store.clear(LOG_NAME)
 
 
 def _since(value: str | float | datetime | None) -> datetime | None:

@@ -22,7 +22,6 @@ from typing import Any
 
 from contracts.loader import default_contracts
 from contracts.model import ContractSet
-from mockserver import journal
 from mockserver.background import serve_in_thread
 from mockserver.config import MockConfig
 from mockserver.fault_rules import FaultRules, rules_from_dict
@@ -111,9 +110,7 @@ class RunningMock:
         the operation (a glob: ``openai.chat.*``), path (a glob), method, arrived since."""
         if self.stack.journal is None:
             raise RuntimeError("the request journal is off for this mock (journal=0)")
-        return journal.read(
-            self.stack.store,
-            self.stack.journal.keep,
+        return self.stack.journal.entries(
             operation=operation,
             path=path,
             method=method,
@@ -123,7 +120,8 @@ class RunningMock:
 
     def clear_requests(self) -> None:
         """Empty the journal."""
-        journal.clear(self.stack.store)
+        if self.stack.journal is not None:
+            self.stack.journal.clear()
 
     def reset(self) -> None:
         """Faults, pacing and journal as they were when the mock started."""

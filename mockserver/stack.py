@@ -46,8 +46,9 @@ def build_stack(
     faults = FaultMiddleware(app, contracts, rules, config)
     journal = None
     if config.journal > 0:
+        shared = config.workers > 1 or bool(config.state_url)  # other processes write too
         journal = JournalMiddleware(
-            faults, store, config.journal, relay.resolver, relay.default_envelope
+            faults, store, config.journal, relay.resolver, relay.default_envelope, shared
         )
     return Stack(journal or faults, relay, faults, journal, store)
 

@@ -178,6 +178,7 @@ def serve(
         replay_timing=replay_timing,
         state_url=state_url,
         journal=journal,
+        workers=workers,
     )
     if not config.state_dir:  # one directory for all workers, made before they start
         config = dataclasses.replace(config, state_dir=tempfile.mkdtemp(prefix="relaykit-mock-"))

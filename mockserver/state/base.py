@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -94,8 +94,9 @@ class StateStore(ABC):
     def _delete(self, kind: str, key: str) -> bool: ...
 
     @abstractmethod
-    def _append(self, name: str, entry: bytes, keep: int) -> int:
-        """Append to the log, keep its last ``keep`` entries; the entry's sequence number."""
+    def _append(self, name: str, entries: list[bytes], keep: int) -> int:
+        """Append the entries, in order, to the log and keep its last ``keep`` entries, at once
+        (no other writer's entry lands between them); the last one's sequence number."""
 
     @abstractmethod
     def _tail(self, name: str, limit: int) -> list[tuple[int, bytes]]:
@@ -161,7 +162,15 @@ class StateStore(ABC):
     def append(self, name: str, entry: Json, keep: int) -> int | None:
         """Append to the log ``name``, which keeps its last ``keep`` entries; the entry's
         sequence number, or None when the store could not be written."""
-        data = _dumps(entry)
+        return self.extend(name, [entry], keep)
+
+    def extend(self, name: str, entries: Sequence[Json], keep: int) -> int | None:
+        """Append the entries, in order, to the log ``name`` in one write (one transaction, one
+        script), which keeps its last ``keep`` entries; the last one's sequence number, or None
+        when there were none or the store could not be written."""
+        if not entries:
+            return None
+        data = [_dumps(entry) for entry in entries]
         return self._attempt(f"append to {name}", lambda: self._append(name, data, max(1, keep)))
 
     def tail(self, name: str, limit: int) -> list[LogEntry]:

@@ -22,9 +22,12 @@ PREFIX = "relaykit:"
 TIMEOUT = 2.0
 """Seconds to connect, and to wait for any one answer."""
 _APPEND = """
-local seq = redis.call('INCR', KEYS[2])
-redis.call('RPUSH', KEYS[1], seq .. ' ' .. ARGV[1])
-redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+local seq = 0
+for i = 2, #ARGV do
+    seq = redis.call('INCR', KEYS[2])
+    redis.call('RPUSH', KEYS[1], seq .. ' ' .. ARGV[i])
+end
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[1]), -1)
 return seq
 """
 
@@ -101,9 +104,9 @@ class RedisStore(StateStore):
     def _delete(self, kind: str, key: str) -> bool:
         return bool(self._call("delete", _kv(kind, key)))
 
-    def _append(self, name: str, entry: bytes, keep: int) -> int:
+    def _append(self, name: str, entries: list[bytes], keep: int) -> int:
         try:
-            seq = self._append_script(keys=[_log(name), _seq(name)], args=[entry, keep])
+            seq = self._append_script(keys=[_log(name), _seq(name)], args=[keep, *entries])
         except self._errors as exc:
             raise StoreFailure(str(exc)) from exc
         return int(seq)

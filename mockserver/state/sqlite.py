@@ -147,9 +147,11 @@ class SqliteStore(StateStore):
             gone = db.execute("DELETE FROM kv WHERE kind = ? AND key = ?", (kind, key))
         return gone.rowcount > 0
 
-    def _append(self, name: str, entry: bytes, keep: int) -> int:
+    def _append(self, name: str, entries: list[bytes], keep: int) -> int:
         with self._connect() as db, _transaction(db):
-            seq = db.execute("INSERT INTO log (name, entry) VALUES (?, ?)", (name, entry)).lastrowid
+            rows = [(name, entry) for entry in entries]
+            db.executemany("INSERT INTO log (name, entry) VALUES (?, ?)", rows)
+            seq = db.execute("SELECT last_insert_rowid()").fetchone()[0]
             db.execute(
                 "DELETE FROM log WHERE name = ?1 AND seq < (SELECT seq FROM log WHERE name = ?1 "
                 "ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
