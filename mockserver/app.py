@@ -15,10 +15,9 @@ from collections.abc import Coroutine
 from typing import Any
 
 import orjson
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from contracts.model import ContractSet, Example, Operation
 from contracts.openapi import to_openapi
@@ -31,6 +30,7 @@ from mockserver.config import MockConfig
 from mockserver.errors import error_response
 from mockserver.files import FILES_PREFIX, render_file
 from mockserver.journal import JOURNAL_PATH
+from mockserver.lifespan import run_lifespan
 from mockserver.prefer import Preferences, PreferError, parse_prefer
 from mockserver.render import (
     CONSTANT_JSON,
@@ -50,13 +50,14 @@ from mockserver.streaming import Steady, event_frame, frames_out, shaper_of
 
 log = logging.getLogger("relaykit.mock")
 
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 HEALTH_PATH = "/_relaykit/health"
 OPENAPI_PATH = "/_relaykit/openapi.json"
 
 
 class MockRelay:
-    """Holds the contracts, the router and the config; ``handle`` answers one request."""
+    """The served ASGI app: holds the contracts, the router and the config; ``handle``
+    answers one request. A pure ASGI app (no framework router or middleware in the way: one
+    endpoint takes every path, so a router would only add work to each request)."""
 
     def __init__(
         self, contracts: ContractSet, config: MockConfig, store: StateStore | None = None
@@ -73,8 +74,26 @@ class MockRelay:
         (operation id, example name): rendered by the first request that needs one."""
         self.store = store or open_store(config.state_url, config.state_dir)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI entry point: HTTP requests and the lifespan (nothing to start or stop)."""
+        if scope["type"] == "http":
+            request = Request(scope, receive, send)
+            try:
+                response = await self.handle(request)
+            except Exception as exc:  # a bug outside the renderers: still in the envelope
+                log.exception("the mock failed on %s %s", scope["method"], scope["path"])
+                response = error_response(
+                    self.default_envelope,
+                    500,
+                    f"relaykit mock error: {exc!r}",
+                    code="relaykit_mock_bug",
+                )
+            await response(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await run_lifespan(receive, send)
+
     async def handle(self, request: Request) -> Response:
-        """Answer one request (the app's only endpoint)."""
+        """Answer one request."""
         path = request.scope["path"]
         if "?" in path or "#" in path or "\\" in path:
             path = request.url.path  # as the URL writes it (escaped)
@@ -295,14 +314,11 @@ def create_app(
     contracts: ContractSet | None = None,
     config: MockConfig | None = None,
     store: StateStore | None = None,
-) -> Starlette:
+) -> MockRelay:
     """The ASGI app serving ``contracts`` (default: the shipped ones), its state in ``store``
     (default: the one ``config`` names)."""
     if contracts is None:
         from contracts.loader import default_contracts  # serving passes its own: not imported
 
         contracts = default_contracts()
-    relay = MockRelay(contracts, config or MockConfig(), store)
-    app = Starlette(routes=[Route("/{path:path}", relay.handle, methods=METHODS)])
-    app.state.relay = relay
-    return app
+    return MockRelay(contracts, config or MockConfig(), store)

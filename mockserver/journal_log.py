@@ -13,10 +13,12 @@ request: bench/README.md).
 
 Readers: ``entries`` gives the log as this process can see it now (its own queued records
 flushed first); ``settled`` first gives the other processes time to flush theirs (``SETTLE``),
-so an HTTP reader finds every exchange that ended before it asked. Entries are in the order
-the exchanges ended (across processes: the order their batches were written, within a few
-milliseconds of it). Thread-safe: an embedded mock's server thread adds records while a test
-thread reads them.
+so an HTTP reader finds every exchange that ended before it asked. Entries come in the order
+the exchanges ended. Across processes, batches are written in the order they are flushed, not
+the order their exchanges ended, so ``StoreLog`` keeps each entry's end time beside it, keeps
+``2 * keep`` entries in the store, and gives the last ``keep`` by end time: a request answered
+by one worker just before another's is listed before it, and neither is trimmed in its place.
+Thread-safe: an embedded mock's server thread adds records while a test thread reads them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -111,7 +114,7 @@ class StoreLog:
 
     def add(self, record: Any) -> None:
         with self._pending_lock:
-            self._pending.append(record)
+            self._pending.append((time.time(), record))
             full = len(self._pending) >= BATCH
             start_timer = not full and not self._timer
             if start_timer:
@@ -130,11 +133,18 @@ class StoreLog:
             with self._pending_lock:
                 batch, self._pending = self._pending, []
             if batch:
-                self.store.extend(self.name, [self.build(r) for r in batch], self.keep)
+                rows = [[ended, self.build(record)] for ended, record in batch]
+                self.store.extend(self.name, rows, 2 * self.keep)
 
     def entries(self) -> list[LogEntry]:
         self.flush()
-        return [e for e in self.store.tail(self.name, self.keep) if isinstance(e.value, dict)]
+        rows = [
+            (e.value[0], e.seq, e.value[1])
+            for e in self.store.tail(self.name, 2 * self.keep)
+            if isinstance(e.value, list) and len(e.value) == 2 and isinstance(e.value[1], dict)
+        ]
+        rows.sort(key=lambda row: (row[0], row[1]))  # by end time, then as written
+        return [LogEntry(seq, entry) for _, seq, entry in rows[-self.keep :]]
 
     async def settled(self) -> list[LogEntry]:
         await self._settle()

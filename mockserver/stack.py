@@ -35,9 +35,8 @@ def build_stack(
     """create_app, wrapped by replay (when ``replay_dir``), fault injection and the journal;
     every layer shares one state store (``store``, or the one ``config`` names)."""
     store = store or open_store(config.state_url, config.state_dir)
-    starlette_app = create_app(contracts, config, store)
-    relay: MockRelay = starlette_app.state.relay
-    app: ASGIApp = starlette_app
+    relay = create_app(contracts, config, store)
+    app: ASGIApp = relay
     if config.replay_dir:
         from mockserver.replay import ReplayApp
 

@@ -8,7 +8,7 @@ both note when each server-sent event came with ``contracts.wire.sse.SseParser``
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -122,17 +122,3 @@ async def bad_gateway(send: Send, detail: str) -> None:
 def presented_secrets(incoming: Incoming) -> list[str]:
     """The keys a request presents (secret headers, bearer tokens, secret query values)."""
     return auth.presented_secrets(incoming.headers, incoming.query)
-
-
-async def run_lifespan(
-    receive: Receive, send: Send, on_shutdown: Callable[[], Awaitable[None]]
-) -> None:
-    """Answer an ASGI lifespan scope, running ``on_shutdown`` when the server stops."""
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await on_shutdown()
-            await send({"type": "lifespan.shutdown.complete"})
-            return

@@ -36,6 +36,7 @@ from contracts.paths import PrefixMap
 from contracts.wire.mediatype import JSON, MULTIPART_FORM, is_event_stream, media_type
 from contracts.wire.sse import SseParser
 from mockserver.cassette_bodies import parse_form
+from mockserver.lifespan import run_lifespan
 from mockserver.requests import validation_view
 from mockserver.resolution import Resolver
 from relaykit.forwarding import (
@@ -44,7 +45,6 @@ from relaykit.forwarding import (
     bad_gateway,
     forwarded_headers,
     presented_secrets,
-    run_lifespan,
     send_body,
     start_response,
 )

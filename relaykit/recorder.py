@@ -35,13 +35,13 @@ from mockserver.cassettes import (
     next_seq,
     write_cassette,
 )
+from mockserver.lifespan import run_lifespan
 from relaykit.forwarding import (
     Forwarder,
     Incoming,
     bad_gateway,
     forwarded_headers,
     presented_secrets,
-    run_lifespan,
     send_body,
     start_response,
 )
