@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import Coroutine
 from typing import Any
 
@@ -25,7 +24,17 @@ from contracts.paths import PrefixMap
 from contracts.validation import Validators
 from contracts.wire import sse
 from contracts.wire.auth import presented_key
+from mockserver import ids
+from mockserver.answers import (
+    MAX_BODY,
+    AnswerCache,
+    Kept,
+    Template,
+    read_small_body,
+    send_kept,
+)
 from mockserver.auth import is_authorised
+from mockserver.bodies import replaying
 from mockserver.config import MockConfig
 from mockserver.errors import error_response
 from mockserver.files import FILES_PREFIX, render_file
@@ -35,6 +44,7 @@ from mockserver.prefer import Preferences, PreferError, parse_prefer
 from mockserver.render import (
     CONSTANT_JSON,
     JSON_RENDERERS,
+    REPEATABLE_JSON,
     STREAM_RENDERERS,
     Event,
     NotStreamed,
@@ -42,8 +52,8 @@ from mockserver.render import (
     RenderContext,
     RenderError,
 )
-from mockserver.requests import BodyError, read_body, validation_view
-from mockserver.resolution import Resolver
+from mockserver.requests import BodyError, parse_body, read_raw, validation_view
+from mockserver.resolution import STATE_KEY, Resolution, Resolver
 from mockserver.routing import route_method
 from mockserver.state import StateStore, open_store
 from mockserver.streaming import Steady, event_frame, frames_out, shaper_of
@@ -63,6 +73,7 @@ class MockRelay:
         self, contracts: ContractSet, config: MockConfig, store: StateStore | None = None
     ) -> None:
         self.contracts = contracts
+        self.answers = AnswerCache()
         self.config = config
         self.resolver = Resolver(contracts, PrefixMap(config.path_map), config.bare_paths)
         self.validators = Validators(contracts.components)
@@ -77,6 +88,17 @@ class MockRelay:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI entry point: HTTP requests and the lifespan (nothing to start or stop)."""
         if scope["type"] == "http":
+            key = None
+            if self.answers.head(scope) is not None:  # answers are kept for such requests
+                raw = await read_small_body(scope, receive)
+                if raw is not None:  # a request small enough to have a kept answer
+                    key = self.answers.key(scope, raw)
+                    kept = self.answers.get(key)
+                    if kept is not None:
+                        scope.setdefault("state", {})[STATE_KEY] = kept.resolution
+                        await send_kept(kept, send)
+                        return
+                    receive = replaying(raw, receive)
             request = Request(scope, receive, send)
             try:
                 response = await self.handle(request)
@@ -92,8 +114,19 @@ class MockRelay:
         elif scope["type"] == "lifespan":
             await run_lifespan(receive, send)
 
+    @property
+    def config(self) -> MockConfig:
+        """The settings (set anew by an embedded mock's pacing: kept answers are dropped)."""
+        return self._config
+
+    @config.setter
+    def config(self, config: MockConfig) -> None:
+        self._config = config
+        self.answers.clear()
+
     async def handle(self, request: Request) -> Response:
-        """Answer one request."""
+        """Answer one request; a successful answer of a repeatable operation is kept for the
+        same request (mockserver/answers.py)."""
         path = request.scope["path"]
         if "?" in path or "#" in path or "\\" in path:
             path = request.url.path  # as the URL writes it (escaped)
@@ -112,21 +145,21 @@ class MockRelay:
             return self._no_route(request, resolution.match.allowed)
         envelope = self.contracts.envelopes[candidates[0].errors.envelope]
         schemes = resolution.match.schemes(route_method(request.method))
-        key = presented_key(request.headers, schemes, request.query_params)
+        query_params = request.query_params if request.scope.get("query_string") else None
+        key = presented_key(request.headers, schemes, query_params)
         if not is_authorised(key, self.config.api_keys, schemes):
             message = "You didn't provide an API key." if not key else "Incorrect API key provided."
             return error_response(envelope, 401, message, code="invalid_api_key" if key else None)
         try:
             prefs = parse_prefer(request.headers.get("prefer"))
-            body, uploads = await read_body(
-                request, candidates[0].request.content_type, self.config.max_body_bytes
-            )
+            raw = await read_raw(request, self.config.max_body_bytes)
+            body, uploads = await parse_body(request, raw, candidates[0].request.content_type)
         except PreferError as exc:
             return error_response(envelope, 400, str(exc), param="Prefer")
         except BodyError as exc:
             return error_response(envelope, exc.status, exc.message, param=exc.param)
         op = self.resolver.choose(resolution, body)
-        headers = {"X-Relaykit-Operation": op.id, "X-Request-Id": secrets.token_hex(12)}
+        headers = {"X-Relaykit-Operation": op.id, "X-Request-Id": ids.hex_token(12)}
         alias = resolution.alias
         if alias is not None:
             headers["X-Relaykit-Prefix"] = f"{alias.alias} ({alias.meaning})"
@@ -140,7 +173,7 @@ class MockRelay:
                 )
         if prefs.code is not None:
             return self._documented_error(op, prefs.code, headers)
-        query = dict(request.query_params) if request.scope.get("query_string") else {}
+        query = dict(query_params) if query_params is not None else {}
         wants_stream = op.wants_stream(view if isinstance(view, dict) else body, query)
         try:
             example = self._example(op, prefs, wants_stream)
@@ -149,12 +182,7 @@ class MockRelay:
         constant = not wants_stream and op.response.render in CONSTANT_JSON
         kept = (op.id, example.name if example else None)
         if constant and kept in self._constant:
-            return Response(
-                self._constant[kept],
-                status_code=op.response.status,
-                media_type=op.response.content_type,
-                headers=headers,
-            )
+            return self._answer(request, raw, resolution, op, self._constant[kept], headers, [], 0)
         ctx = RenderContext(
             op=op,
             body=body,
@@ -204,12 +232,40 @@ class MockRelay:
         content = orjson.dumps(payload)
         if constant:
             self._constant[kept] = content
-        return Response(
+        return self._answer(
+            request, raw, resolution, op, content, headers, ctx.minted, ctx.now, ctx.after
+        )
+
+    def _answer(
+        self,
+        request: Request,
+        raw: bytes,
+        resolution: Resolution,
+        op: Operation,
+        content: bytes,
+        headers: dict[str, str],
+        minted: list[str],
+        now: int,
+        after: list[Any] | None = None,
+    ) -> Response:
+        """The JSON answer, kept for the same request when its operation is repeatable."""
+        response = Response(
             content,
             status_code=op.response.status,
             media_type=op.response.content_type,
             headers=headers,
         )
+        if after or op.response.render not in REPEATABLE_JSON:
+            return response
+        if len(content) > MAX_BODY or len(raw) > MAX_BODY:
+            return response
+        template = Template.of(content, minted, now)
+        if template is not None:
+            drop = (b"x-request-id", b"content-length")
+            kept_headers = tuple((k, v) for k, v in response.raw_headers if k not in drop)
+            kept = Kept(response.status_code, kept_headers, template, resolution)
+            self.answers.keep(AnswerCache.key(request.scope, raw), kept)
+        return response
 
     def _base_url(self, request: Request) -> str:
         """``str(request.base_url)``, kept by what it is made of (scheme, server, Host, root

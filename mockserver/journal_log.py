@@ -110,22 +110,25 @@ class StoreLog:
         self._pending: list[Any] = []
         self._pending_lock = threading.Lock()  # held for a list operation, never for a write
         self._write_lock = threading.Lock()  # one batch written at a time, in the order taken
-        self._timer = False
+        self._timer: asyncio.AbstractEventLoop | None = None
+        """The loop a flush timer is due on."""
 
     def add(self, record: Any) -> None:
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop here (a direct call): written at once
+            loop = None
         with self._pending_lock:
             self._pending.append((time.time(), record))
-            full = len(self._pending) >= BATCH
-            start_timer = not full and not self._timer
+            full = loop is None or len(self._pending) >= BATCH
+            # a timer is due on this loop already (one on a loop since stopped never fires)
+            start_timer = not full and self._timer is not loop
             if start_timer:
-                self._timer = True
+                self._timer = loop
         if full:
             self.flush()
-        elif start_timer:
-            try:
-                asyncio.get_running_loop().call_later(FLUSH_DELAY, self._on_timer)
-            except RuntimeError:  # no event loop here (a direct call): write it now
-                self._on_timer()
+        elif start_timer and loop is not None:
+            loop.call_later(FLUSH_DELAY, self._on_timer)
 
     def flush(self) -> None:
         """Write every queued record now."""
@@ -164,5 +167,5 @@ class StoreLog:
 
     def _on_timer(self) -> None:
         with self._pending_lock:
-            self._timer = False
+            self._timer = None
         self.flush()

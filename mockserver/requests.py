@@ -42,7 +42,13 @@ async def read_body(
     In a form, a file is described as {filename, content_type, size} and a field sent several
     times is the list of its values.
     """
-    raw = await read_raw(request, limit)
+    return await parse_body(request, await read_raw(request, limit), content_type)
+
+
+async def parse_body(
+    request: Request, raw: bytes, content_type: str
+) -> tuple[Any, dict[str, bytes]]:
+    """``read_body`` of a body already read (``raw``)."""
     if content_type == "none" or request.method == "GET":
         return None, {}
     if content_type == "multipart/form-data":

@@ -58,6 +58,12 @@ CONSTANT_JSON = frozenset({"static", "models"})
 request (the example as documented; the model list of the contracts): the app renders each
 (operation, example) once and keeps the bytes."""
 
+REPEATABLE_JSON = CONSTANT_JSON | {"chat.completion", "text_completion", "embeddings"}
+"""JSON renderers whose answer is a function of the request, apart from the ids they mint
+(``ctx.fresh_id``) and the clock they read (``ctx.now``): no state, no randomness, no jobs.
+The app keeps their answers for a request that comes again (mockserver/answers.py);
+tests/mockserver/test_answers.py renders every example of theirs twice to hold them to it."""
+
 STREAM_RENDERERS: dict[str, StreamRenderer] = {
     "static": static.render_stream,
     "chat.completion.chunk": chat.render_stream,
@@ -72,6 +78,7 @@ STREAM_RENDERERS: dict[str, StreamRenderer] = {
 __all__ = [
     "CONSTANT_JSON",
     "JSON_RENDERERS",
+    "REPEATABLE_JSON",
     "STREAM_RENDERERS",
     "Event",
     "NotStreamed",

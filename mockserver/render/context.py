@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from typing import Any
 
 from contracts.model import ContractSet, Example, Operation
 from contracts.validation import Validators
+from mockserver import ids
 from mockserver.errors import MockError
 from mockserver.state import StateStore
 
@@ -71,10 +71,15 @@ class RenderContext:
     """Multipart file fields: field name -> the file's bytes."""
     after: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     """Jobs the app runs in the background once the response is sent (e.g. task callbacks)."""
+    minted: list[str] = field(default_factory=list)
+    """The ids ``fresh_id`` gave, in order (an answer kept for reuse mints them anew:
+    mockserver/answers.py)."""
 
     def fresh_id(self, prefix: str) -> str:
         """A new id in the provider's style, e.g. ``chatcmpl-<24 chars>``."""
-        return f"{prefix}{secrets.token_urlsafe(18).replace('-', 'x').replace('_', 'y')}"
+        minted = f"{prefix}{ids.token(18)}"
+        self.minted.append(minted)
+        return minted
 
     def field(self, name: str, default: Any = None) -> Any:
         """A top-level field of the JSON body, or the default."""

@@ -1,0 +1,206 @@
+"""Kept answers (mockserver/answers.py): a request that comes again is answered from what the
+mock wrote, with fresh ids and the current time, and never in place of a different answer."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import openai
+import orjson
+import pytest
+
+from contracts.model import ContractSet
+from contracts.validation import Validators
+from mockserver import MockConfig, create_app
+from mockserver.answers import AnswerCache, Kept, Template
+from mockserver.app import MockRelay
+from mockserver.background import serve_in_thread
+from mockserver.journal import JOURNAL_PATH
+from mockserver.render import JSON_RENDERERS, REPEATABLE_JSON, RenderContext
+from mockserver.stack import build_stack
+
+KEY = "sk-kept-answers"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+            },
+        },
+    }
+]
+ASK = {
+    "model": "gpt-4o-mini",
+    "messages": [{"role": "user", "content": "Weather in Paris and Oslo?"}],
+    "tools": TOOLS,
+}
+
+
+@pytest.fixture()
+def relay(contracts: ContractSet) -> MockRelay:
+    return create_app(contracts, MockConfig(api_keys=frozenset({KEY}), ttfe=0, interval=0))
+
+
+@pytest.fixture()
+def http(relay: MockRelay) -> Iterator[httpx.Client]:
+    with (
+        serve_in_thread(relay) as base,
+        httpx.Client(base_url=base, headers=AUTH, timeout=10) as client,
+    ):
+        yield client
+
+
+def _ids(answer: dict[str, Any]) -> list[str]:
+    calls = answer["choices"][0]["message"].get("tool_calls") or []
+    return [answer["id"], *(c["id"] for c in calls)]
+
+
+def _without_ids(answer: dict[str, Any]) -> str:
+    text = json.dumps(answer, sort_keys=True)
+    for minted in _ids(answer):
+        text = text.replace(minted, "<id>")
+    return text.replace(str(answer["created"]), "<now>")
+
+
+def test_a_request_that_comes_again_gets_the_same_answer_with_fresh_ids(
+    relay: MockRelay, http: httpx.Client
+) -> None:
+    first = http.post("/v1/chat/completions", json=ASK)
+    again = [http.post("/v1/chat/completions", json=ASK) for _ in range(3)]
+    assert relay.answers.hits == 3 and len(relay.answers) == 1
+    answers = [r.json() for r in (first, *again)]
+    assert answers[0]["choices"][0]["finish_reason"] == "tool_calls"
+    assert len({_without_ids(a) for a in answers}) == 1  # the same answer...
+    minted = [i for a in answers for i in _ids(a)]
+    assert len(minted) == len(set(minted)) >= 4 * 2  # ...with ids never given before
+    assert all(i.startswith(("chatcmpl-", "call_")) and len(i.split("-")[-1]) >= 24 for i in minted)
+    assert abs(answers[-1]["created"] - time.time()) < 5
+    for r in again:  # the headers the first answer had, with its own request id
+        assert r.headers["content-type"] == first.headers["content-type"]
+        assert r.headers["x-relaykit-operation"] == first.headers["x-relaykit-operation"]
+        assert r.headers["x-request-id"] != first.headers["x-request-id"]
+        assert int(r.headers["content-length"]) == len(r.content)
+
+
+def test_an_sdk_tool_loop_on_kept_answers_gets_fresh_call_ids(
+    relay: MockRelay, http: httpx.Client
+) -> None:
+    base = str(http.base_url).rstrip("/")
+    client = openai.OpenAI(base_url=f"{base}/v1", api_key=KEY, max_retries=0)
+    seen: set[str] = set()
+    for _ in range(3):  # the same conversation three times: answered from the first
+        messages: list[Any] = [{"role": "user", "content": "Weather in Paris?"}]
+        reply = client.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=TOOLS)
+        calls = reply.choices[0].message.tool_calls or []
+        assert calls and not {c.id for c in calls} & seen
+        seen |= {c.id for c in calls}
+        messages += [reply.choices[0].message.model_dump(exclude_none=True)]
+        messages += [{"role": "tool", "tool_call_id": c.id, "content": "18°C"} for c in calls]
+        final = client.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=TOOLS)
+        assert final.choices[0].finish_reason == "stop" and "18°C" in (
+            final.choices[0].message.content or ""
+        )
+    assert relay.answers.hits == 2  # the opening turn twice; each closing turn differs
+
+
+def test_a_changed_request_or_a_refused_key_is_never_answered_from_a_kept_one(
+    relay: MockRelay, http: httpx.Client
+) -> None:
+    http.post("/v1/chat/completions", json=ASK)
+    other = http.post("/v1/chat/completions", json={**ASK, "tool_choice": "none"})
+    assert other.json()["choices"][0]["finish_reason"] == "stop"
+    refused = http.post("/v1/chat/completions", json=ASK, headers={"Authorization": "Bearer no"})
+    assert refused.status_code == 401 and relay.answers.hits == 0
+    streamed = http.post("/v1/chat/completions", json={**ASK, "stream": True})
+    assert streamed.headers["content-type"].startswith("text/event-stream")
+    assert relay.answers.hits == 0
+
+
+def test_a_refused_request_keeps_its_body_unread_in_the_journal(contracts: ContractSet) -> None:
+    stack = build_stack(contracts, MockConfig(api_keys=frozenset({KEY})))
+    with (
+        serve_in_thread(stack.app) as base,
+        httpx.Client(base_url=base, headers=AUTH, timeout=10) as http,
+    ):
+        for _ in range(2):
+            assert http.post("/v1/chat/completions", json=ASK).status_code == 200
+        r = http.post("/v1/chat/completions", json=ASK, headers={"Authorization": "Bearer no"})
+        assert r.status_code == 401
+        entries = http.get(JOURNAL_PATH).json()["data"]
+    assert stack.relay.answers.hits == 1
+    assert [e["body_kind"] for e in entries] == ["json", "json", "unread"]
+    assert entries[0]["operation"].startswith("openai.chat.")
+    # the refused body was never read: the chat operations sharing the route stay undecided
+    assert [e["operation"] for e in entries] == [entries[0]["operation"]] * 2 + [None]
+
+
+def test_times_derived_from_the_clock_are_not_frozen() -> None:
+    now = 1_800_000_000
+    plain = orjson.dumps({"id": "chatcmpl-" + "a" * 24, "created": now, "n": 123})
+    assert Template.of(plain, ["chatcmpl-" + "a" * 24], now) is not None
+    derived = orjson.dumps({"created": now, "expires_at": now + 3600})
+    assert Template.of(derived, [], now) is None
+
+
+def test_a_template_refills_each_id_wherever_it_recurs() -> None:
+    now = 1_800_000_000
+    one, two = "chatcmpl-" + "a" * 24, "call_" + "b" * 24
+    data = orjson.dumps([{"id": one, "created": now}, {"id": one, "call": two}, {"n": now}])
+    filled = orjson.loads(Template.of(data, [one, two, one], now).fill())  # type: ignore[union-attr]
+    assert filled[0]["id"] == filled[1]["id"] != one and filled[1]["call"] != two
+    assert filled[0]["id"].startswith("chatcmpl-") and filled[1]["call"].startswith("call_")
+    assert filled[0]["created"] == filled[2]["n"] and abs(filled[0]["created"] - time.time()) < 5
+
+
+def test_kept_answers_are_bounded_least_recently_used_out() -> None:
+    cache = AnswerCache(max_bytes=3 * (256 + 100 + 10))
+    kept = Kept(200, (), Template((b"x" * 100,), (), ()), None)
+    keys = [("POST", "/v1/x", b"", (), "http", None, "", f"{i:010d}".encode()) for i in range(4)]
+    for key in keys[:3]:
+        cache.keep(key, kept)
+    assert cache.get(keys[0]) is kept  # now the most recently used
+    cache.keep(keys[3], kept)
+    assert len(cache) == 3 and cache.get(keys[1]) is None and cache.get(keys[0]) is kept
+    cache.clear()
+    assert len(cache) == 0 and cache.get(keys[0]) is None
+
+
+def test_repeatable_renderers_answer_each_example_the_same_way_twice(
+    contracts: ContractSet,
+) -> None:
+    """What REPEATABLE_JSON promises: apart from minted ids and the clock, a function of the
+    request."""
+    checked = 0
+    validators = Validators(contracts.components)
+    for op in contracts:
+        if op.response.render not in REPEATABLE_JSON:
+            continue
+        bodies = [e.value for e in op.request.examples if isinstance(e.value, dict)] or [{}]
+        for example in (e for e in op.response.examples if e.servable):
+            for body in bodies:
+                seen = set()
+                for now in (1_800_000_000, 1_800_000_500):
+                    ctx = RenderContext(
+                        op=op, body=body, example=example, validators=validators, now=now
+                    )
+                    data = orjson.dumps(JSON_RENDERERS[op.response.render](ctx))
+                    assert not ctx.after
+                    if Template.of(data, ctx.minted, now) is None:
+                        break  # a time derived from the clock: such an answer is never kept
+                    out = data.decode()
+                    for minted in ctx.minted:
+                        out = out.replace(minted, f"<{minted[:-24]}>")
+                    seen.add(out.replace(str(now), "<now>"))
+                else:
+                    assert len(seen) == 1, (op.id, example.name)
+                    checked += 1
+    assert checked >= 20
