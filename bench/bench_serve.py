@@ -6,7 +6,9 @@ The load generator is wrk (C, event loop; Debian's `wrk`), pinned to core 0 with
 the servers are pinned to core 1 (`taskset`), so the client is never the bottleneck and never
 competes with the server for its core. Measured, side by side in one run:
 
-- req/s for GET /v1/models, chat not streamed, chat streamed (complete streams/s), for
+- req/s for GET /v1/models, chat not streamed, chat streamed (complete streams/s), each one
+  request repeated, and chat with a different message in every request (``chat-varied``: the
+  mock renders each, it cannot answer from a kept answer), for
   `relaykit serve` (stream pacing off with its own `--ttfe-ms 0 --interval-ms 0`, everything
   else at its defaults) and a bare Starlette app that answers with the very bytes captured from
   the mock (body and headers), run by the same uvicorn with the same event loop and HTTP parser;
@@ -48,7 +50,12 @@ SCENARIOS: dict[str, tuple[str, str, dict[str, object] | None]] = {
     "models": ("GET", "/v1/models", None),
     "chat": ("POST", "/v1/chat/completions", CHAT),
     "chat-stream": ("POST", "/v1/chat/completions", {**CHAT, "stream": True}),
+    "chat-varied": ("POST", "/v1/chat/completions", CHAT),
 }
+VARIED = frozenset({"chat-varied"})
+"""Scenarios whose every request differs (its message ends with a counter): the mock cannot
+answer them from a kept answer (mockserver/answers.py), the others repeat one request."""
+VARY = "@N@"
 CLIENT_CPU, SERVER_CPU, BOTH_CPUS = "0", "1", "0,1"
 PRISM_VERSION = "5.14"
 PRISM_PATHS = ("/v1/models", "/v1/models/{model}", "/v1/chat/completions")
@@ -202,6 +209,16 @@ def wrk_script(scenario: str, directory: Path) -> Path:
     if body is not None:
         lines.append('wrk.headers["Content-Type"] = "application/json"')
         lines.append(f"wrk.body = {json.dumps(json.dumps(body, separators=(',', ':')))}")
+    if scenario in VARIED:  # the body built per request: "Say hello. 1", "Say hello. 2"...
+        varied = {**CHAT, "messages": [{"role": "user", "content": f"Say hello. {VARY}"}]}
+        head, tail = json.dumps(varied, separators=(",", ":")).split(VARY)
+        lines += [
+            "local n = 0",
+            "request = function()",
+            "  n = n + 1",
+            f"  return wrk.format(nil, nil, nil, {json.dumps(head)} .. n .. {json.dumps(tail)})",
+            "end",
+        ]
     path = directory / f"{scenario}.lua"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -561,13 +578,14 @@ def prism(args: argparse.Namespace, work: Path, cache_env: dict[str, str], scrip
     with running(relaykit, prism):
         for s in (relaykit, prism):
             wrk(s.url, "chat", 1, args.connections, scripts)
-        vs = median_table([(relaykit, prism)], ["models", "chat"], args, scripts, "prism")
+        compared = ["models", "chat", "chat-varied"]
+        vs = median_table([(relaykit, prism)], compared, args, scripts, "prism")
     print(
         f"\nStoplight Prism {PRISM_VERSION} (three operations: {', '.join(PRISM_PATHS)}), "
         f"core {SERVER_CPU}"
     )
     print(f"{'scenario':<12} {'relaykit':>10} {'prism':>10} {'x prism':>8}")
-    for scenario in ("models", "chat"):
+    for scenario in compared:
         a, b = vs[("relaykit", scenario)], vs[("prism", scenario)]
         print(
             f"{scenario:<12} {a.rps:>10.0f} {b.rps:>10.0f} {a.rps / b.rps:>8.2f}"

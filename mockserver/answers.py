@@ -15,8 +15,11 @@ stood. Filling it mints ids of the same prefixes (one new id for each old one, w
 recurs) and writes the current time. An answer that carries a time derived from the clock
 (``expires_at: now + 3600``) cannot be refilled and is not kept.
 
-Bounded: ``MAX_BYTES`` of keys and templates in all, least recently used out first; bodies over
-``MAX_BODY`` are never kept. The relay empties it when its settings change.
+An answer is kept the second time its request comes (the first time, only the key's hash is
+noted among the last ``SEEN`` hashes): traffic that never repeats a request costs a hash and
+keeps nothing. Bounded: ``MAX_ENTRIES`` answers and ``MAX_BYTES`` of keys and templates, least
+recently used out first; bodies over ``MAX_BODY`` are never kept. The relay empties it when its
+settings change.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ MAX_BODY = 64 * 1024
 """Request or answer bodies larger than this are never kept."""
 MAX_BYTES = 16 * 1024 * 1024
 """Bytes of keys and templates kept in all."""
+MAX_ENTRIES = 1024
+"""Answers kept in all."""
+SEEN = 4096
+"""Hashes of requests seen once (an answer is kept the second time its request comes)."""
 
 _HEADERS = frozenset(
     name.encode("latin-1") for name in (*KEY_HEADERS, *SECRET_HEADERS)
@@ -119,9 +126,11 @@ class Kept:
 class AnswerCache:
     """The kept answers of one relay, least recently used out first."""
 
-    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES) -> None:
         self.max_bytes = max_bytes
+        self.max_entries = max_entries
         self._kept: OrderedDict[Key, tuple[Kept, int]] = OrderedDict()
+        self._seen: dict[int, None] = {}
         self._heads: dict[Key, int] = {}
         """Kept answers per head (a key without its body)."""
         self._bytes = 0
@@ -147,6 +156,20 @@ class AnswerCache:
         self.hits += 1
         return found[0]
 
+    def wanted(self, key: Key) -> bool:
+        """Whether an answer to this request should be kept: it came before (else it is noted
+        as seen, and the answer is not kept)."""
+        if key in self._kept:
+            return False
+        seen = hash(key)
+        if seen in self._seen:
+            del self._seen[seen]
+            return True
+        self._seen[seen] = None
+        if len(self._seen) > SEEN:
+            del self._seen[next(iter(self._seen))]
+        return False
+
     def keep(self, key: Key, kept: Kept) -> None:
         """Keep an answer (over the bound, the least recently used go)."""
         size = len(key[-1]) + kept.body.size + 256
@@ -155,7 +178,7 @@ class AnswerCache:
         self._kept[key] = (kept, size)
         self._heads[key[:-1]] = self._heads.get(key[:-1], 0) + 1
         self._bytes += size
-        while self._bytes > self.max_bytes:
+        while self._bytes > self.max_bytes or len(self._kept) > self.max_entries:
             old, (_, gone) = self._kept.popitem(last=False)
             self._bytes -= gone
             left = self._heads.pop(old[:-1]) - 1
@@ -164,6 +187,7 @@ class AnswerCache:
 
     def clear(self) -> None:
         self._kept.clear()
+        self._seen.clear()
         self._heads.clear()
         self._bytes = 0
 

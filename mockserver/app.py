@@ -259,12 +259,15 @@ class MockRelay:
             return response
         if len(content) > MAX_BODY or len(raw) > MAX_BODY:
             return response
+        key = AnswerCache.key(request.scope, raw)
+        if not self.answers.wanted(key):
+            return response
         template = Template.of(content, minted, now)
         if template is not None:
             drop = (b"x-request-id", b"content-length")
             kept_headers = tuple((k, v) for k, v in response.raw_headers if k not in drop)
             kept = Kept(response.status_code, kept_headers, template, resolution)
-            self.answers.keep(AnswerCache.key(request.scope, raw), kept)
+            self.answers.keep(key, kept)
         return response
 
     def _base_url(self, request: Request) -> str:

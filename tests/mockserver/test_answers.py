@@ -75,8 +75,9 @@ def test_a_request_that_comes_again_gets_the_same_answer_with_fresh_ids(
     relay: MockRelay, http: httpx.Client
 ) -> None:
     first = http.post("/v1/chat/completions", json=ASK)
+    assert len(relay.answers) == 0  # seen once: nothing kept
     again = [http.post("/v1/chat/completions", json=ASK) for _ in range(3)]
-    assert relay.answers.hits == 3 and len(relay.answers) == 1
+    assert relay.answers.hits == 2 and len(relay.answers) == 1  # kept the second time
     answers = [r.json() for r in (first, *again)]
     assert answers[0]["choices"][0]["finish_reason"] == "tool_calls"
     assert len({_without_ids(a) for a in answers}) == 1  # the same answer...
@@ -97,7 +98,7 @@ def test_an_sdk_tool_loop_on_kept_answers_gets_fresh_call_ids(
     base = str(http.base_url).rstrip("/")
     client = openai.OpenAI(base_url=f"{base}/v1", api_key=KEY, max_retries=0)
     seen: set[str] = set()
-    for _ in range(3):  # the same conversation three times: answered from the first
+    for _ in range(3):  # the same conversation three times: the last one from a kept answer
         messages: list[Any] = [{"role": "user", "content": "Weather in Paris?"}]
         reply = client.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=TOOLS)
         calls = reply.choices[0].message.tool_calls or []
@@ -109,13 +110,15 @@ def test_an_sdk_tool_loop_on_kept_answers_gets_fresh_call_ids(
         assert final.choices[0].finish_reason == "stop" and "18°C" in (
             final.choices[0].message.content or ""
         )
-    assert relay.answers.hits == 2  # the opening turn twice; each closing turn differs
+    assert relay.answers.hits == 1  # the opening turn, kept the second time; each close differs
 
 
 def test_a_changed_request_or_a_refused_key_is_never_answered_from_a_kept_one(
     relay: MockRelay, http: httpx.Client
 ) -> None:
-    http.post("/v1/chat/completions", json=ASK)
+    for _ in range(2):
+        http.post("/v1/chat/completions", json=ASK)
+    assert len(relay.answers) == 1
     other = http.post("/v1/chat/completions", json={**ASK, "tool_choice": "none"})
     assert other.json()["choices"][0]["finish_reason"] == "stop"
     refused = http.post("/v1/chat/completions", json=ASK, headers={"Authorization": "Bearer no"})
@@ -131,16 +134,16 @@ def test_a_refused_request_keeps_its_body_unread_in_the_journal(contracts: Contr
         serve_in_thread(stack.app) as base,
         httpx.Client(base_url=base, headers=AUTH, timeout=10) as http,
     ):
-        for _ in range(2):
+        for _ in range(3):
             assert http.post("/v1/chat/completions", json=ASK).status_code == 200
         r = http.post("/v1/chat/completions", json=ASK, headers={"Authorization": "Bearer no"})
         assert r.status_code == 401
         entries = http.get(JOURNAL_PATH).json()["data"]
     assert stack.relay.answers.hits == 1
-    assert [e["body_kind"] for e in entries] == ["json", "json", "unread"]
+    assert [e["body_kind"] for e in entries] == ["json", "json", "json", "unread"]
     assert entries[0]["operation"].startswith("openai.chat.")
     # the refused body was never read: the chat operations sharing the route stay undecided
-    assert [e["operation"] for e in entries] == [entries[0]["operation"]] * 2 + [None]
+    assert [e["operation"] for e in entries] == [entries[0]["operation"]] * 3 + [None]
 
 
 def test_times_derived_from_the_clock_are_not_frozen() -> None:
@@ -172,6 +175,18 @@ def test_kept_answers_are_bounded_least_recently_used_out() -> None:
     assert len(cache) == 3 and cache.get(keys[1]) is None and cache.get(keys[0]) is kept
     cache.clear()
     assert len(cache) == 0 and cache.get(keys[0]) is None
+    few = AnswerCache(max_entries=2)
+    for key in keys:
+        few.keep(key, kept)
+    assert len(few) == 2 and few.get(keys[3]) is kept and few.get(keys[1]) is None
+
+
+def test_an_answer_is_wanted_the_second_time_its_request_comes() -> None:
+    cache = AnswerCache()
+    key = ("POST", "/v1/x", b"", (), "http", None, "", b"{}")
+    assert [cache.wanted(key), cache.wanted(key)] == [False, True]
+    cache.keep(key, Kept(200, (), Template((b"{}",), (), ()), None))
+    assert cache.wanted(key) is False  # kept already
 
 
 def test_repeatable_renderers_answer_each_example_the_same_way_twice(
