@@ -2,9 +2,11 @@
 again from what it wrote, with fresh ids and the current time, without routing, parsing,
 validating or rendering it again (a load test repeats a few requests many times).
 
-Only operations whose renderer is *repeatable* (render/__init__.py ``REPEATABLE_JSON``: the
-answer is a function of the request, apart from the ids it mints with ``ctx.fresh_id`` and the
-clock it reads as ``ctx.now``) are kept, and only successful JSON answers. The key is
+Only operations whose renderer is *repeatable* (render/__init__.py ``REPEATABLE_JSON`` and
+``REPEATABLE_STREAM``: the answer is a function of the request, apart from the ids it mints
+with ``ctx.fresh_id`` and the clock it reads as ``ctx.now``) are kept, and only successful
+answers: JSON bodies, and streams (their frames, paced as they were; a fault rule or header
+still shapes them, the fault injector being outside). The key is
 everything the answer can depend on: method, path, query, body, and the headers the mock reads
 (the key headers, Prefer, Accept, Content-Type, Host) with the scheme and root path (the base
 URL of served files). Keys are held in this process's memory only, as the request itself was,
@@ -30,10 +32,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from contracts.wire.auth import KEY_HEADERS, SECRET_HEADERS
 from mockserver import ids
+from mockserver.streaming import Steady, frames_out, shaper_of
 
 MAX_BODY = 64 * 1024
 """Request or answer bodies larger than this are never kept."""
@@ -96,7 +100,8 @@ class Template:
         return cls(tuple(parts), tuple(kinds), prefixes)
 
     def fill(self) -> bytes:
-        """The answer again, with new ids and the current time."""
+        """The answer again, with new ids and the current time (ids and time are written with
+        as many characters as before: the answer keeps its length)."""
         if not self.holes:
             return self.parts[0]
         fresh = [f"{prefix}{ids.token(18)}".encode() for prefix in self.prefixes]
@@ -115,12 +120,25 @@ class Template:
 @dataclass(frozen=True, slots=True)
 class Kept:
     """One kept answer: status, headers (without the per-request ``X-Request-Id``), body, and
-    what the request resolved to (the journal reads it from the scope)."""
+    what the request resolved to (the journal reads it from the scope). A stream keeps its
+    frames joined in ``body`` with each frame's length in ``frames``, and its pacing."""
 
     status: int
     headers: tuple[tuple[bytes, bytes], ...]
     body: Template
     resolution: Any
+    frames: tuple[int, ...] = ()
+    pacing: tuple[float, float] = (0.0, 0.0)
+    """(time to first event, interval) in seconds."""
+
+    def filled_frames(self) -> list[bytes]:
+        """A kept stream's frames, filled afresh (one set of new ids for them all)."""
+        body = self.body.fill()
+        out, at = [], 0
+        for length in self.frames:
+            out.append(body[at : at + length])
+            at += length
+        return out
 
 
 class AnswerCache:
@@ -220,8 +238,18 @@ async def read_small_body(scope: Scope, receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-async def send_kept(kept: Kept, send: Send) -> None:
-    """Write a kept answer, filled afresh."""
+async def send_kept(kept: Kept, scope: Scope, receive: Receive, send: Send) -> None:
+    """Write a kept answer, filled afresh: a stream paced as it was, through the fault
+    injector's shaper if one is installed for this request."""
+    if kept.frames:
+        headers = [*kept.headers, (b"x-request-id", ids.hex_token(12).encode())]
+        response = StreamingResponse(
+            frames_out(kept.filled_frames(), Steady(*kept.pacing), shaper_of(scope)),
+            status_code=kept.status,
+        )
+        response.raw_headers = headers
+        await response(scope, receive, send)
+        return
     body = kept.body.fill()
     headers = [
         *kept.headers,

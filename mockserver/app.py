@@ -45,6 +45,7 @@ from mockserver.render import (
     CONSTANT_JSON,
     JSON_RENDERERS,
     REPEATABLE_JSON,
+    REPEATABLE_STREAM,
     STREAM_RENDERERS,
     Event,
     NotStreamed,
@@ -96,7 +97,7 @@ class MockRelay:
                     kept = self.answers.get(key)
                     if kept is not None:
                         scope.setdefault("state", {})[STATE_KEY] = kept.resolution
-                        await send_kept(kept, send)
+                        await send_kept(kept, scope, receive, send)
                         return
                     receive = replaying(raw, receive)
             request = Request(scope, receive, send)
@@ -203,7 +204,7 @@ class MockRelay:
                 assert op.stream is not None
                 try:
                     events = STREAM_RENDERERS[op.stream.render](ctx)
-                    return self._stream(op, events, prefs, headers, request)
+                    return self._stream(op, events, prefs, headers, request, raw, ctx)
                 except NotStreamed:  # the provider ignores the stream flag for this request
                     ctx.example = self._example(op, prefs, stream=False)
             payload = JSON_RENDERERS[op.response.render](ctx)
@@ -351,18 +352,42 @@ class MockRelay:
         prefs: Preferences,
         headers: dict[str, str],
         request: Request,
+        raw: bytes,
+        ctx: RenderContext,
     ) -> Response:
+        """The events as a paced SSE stream, kept for the same request when its operation is
+        repeatable (mockserver/answers.py)."""
         assert op.stream is not None
         ttfe = self.config.ttfe if prefs.ttfe is None else prefs.ttfe
         interval = self.config.interval if prefs.interval is None else prefs.interval
         frames = [event_frame(e) for e in events[: self.config.max_events]]
         if op.stream.terminator is not None:
             frames.append(sse.encode(op.stream.terminator))
-        return StreamingResponse(
+        response = StreamingResponse(
             frames_out(frames, Steady(ttfe, interval), shaper_of(request.scope)),
             media_type=sse.MEDIA_TYPE,
             headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+        if op.stream.render not in REPEATABLE_STREAM or ctx.after or len(raw) > MAX_BODY:
+            return response
+        key = AnswerCache.key(request.scope, raw)
+        joined = b"".join(frames)
+        if len(joined) > MAX_BODY or not self.answers.wanted(key):
+            return response
+        template = Template.of(joined, ctx.minted, ctx.now)
+        if template is not None:
+            kept_headers = tuple((k, v) for k, v in response.raw_headers if k != b"x-request-id")
+            lengths = tuple(len(frame) for frame in frames)
+            resolution = self._resolution(request)
+            kept = Kept(200, kept_headers, template, resolution, lengths, (ttfe, interval))
+            self.answers.keep(key, kept)
+        return response
+
+    @staticmethod
+    def _resolution(request: Request) -> Resolution | None:
+        state = request.scope.get("state") or {}
+        found: Resolution | None = state.get(STATE_KEY)
+        return found
 
 
 def _json(payload: Any) -> Response:

@@ -75,10 +75,14 @@ STREAM_RENDERERS: dict[str, StreamRenderer] = {
     **audio.STREAM,
 }
 
+REPEATABLE_STREAM = frozenset({"static", "chat.completion.chunk", "text_completion.chunk"})
+"""Stream renderers of which REPEATABLE_JSON's promise holds (their events, in order)."""
+
 __all__ = [
     "CONSTANT_JSON",
     "JSON_RENDERERS",
     "REPEATABLE_JSON",
+    "REPEATABLE_STREAM",
     "STREAM_RENDERERS",
     "Event",
     "NotStreamed",

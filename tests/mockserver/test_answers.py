@@ -19,8 +19,16 @@ from mockserver import MockConfig, create_app
 from mockserver.answers import AnswerCache, Kept, Template
 from mockserver.app import MockRelay
 from mockserver.background import serve_in_thread
+from mockserver.fault_rules import rules_from_dict
+from mockserver.faults import FaultMiddleware
 from mockserver.journal import JOURNAL_PATH
-from mockserver.render import JSON_RENDERERS, REPEATABLE_JSON, RenderContext
+from mockserver.render import (
+    JSON_RENDERERS,
+    REPEATABLE_JSON,
+    REPEATABLE_STREAM,
+    STREAM_RENDERERS,
+    RenderContext,
+)
 from mockserver.stack import build_stack
 
 KEY = "sk-kept-answers"
@@ -219,3 +227,78 @@ def test_repeatable_renderers_answer_each_example_the_same_way_twice(
                     assert len(seen) == 1, (op.id, example.name)
                     checked += 1
     assert checked >= 20
+
+
+def _chunks(r: httpx.Response) -> list[dict[str, Any]]:
+    frames = [f.removeprefix("data: ") for f in r.text.split("\n\n") if f]
+    assert frames[-1] == "[DONE]"
+    return [json.loads(f) for f in frames[:-1]]
+
+
+def test_a_stream_that_comes_again_is_replayed_with_fresh_ids(
+    relay: MockRelay, http: httpx.Client
+) -> None:
+    ask = {**ASK, "stream": True, "stream_options": {"include_usage": True}}
+    streams = [_chunks(http.post("/v1/chat/completions", json=ask)) for _ in range(3)]
+    assert relay.answers.hits == 1 and len(relay.answers) == 1
+    ids = [{c["id"] for c in chunks} for chunks in streams]
+    assert all(len(one) == 1 for one in ids) and len(set().union(*ids)) == 3  # one per stream
+
+    def calls(chunks: list[dict[str, Any]]) -> list[str]:
+        return [
+            tc["id"]
+            for c in chunks
+            for choice in c["choices"]
+            for tc in choice["delta"].get("tool_calls") or []
+            if tc.get("id")
+        ]
+
+    assert calls(streams[0]) and not set(calls(streams[0])) & set(calls(streams[2]))
+    for chunks in streams:
+        for c in chunks:
+            c["id"] = "<id>"
+            for choice in c["choices"]:
+                for tc in choice["delta"].get("tool_calls") or []:
+                    tc.pop("id", None)
+            c.pop("created")
+    assert streams[0] == streams[2]
+
+
+def test_a_fault_rule_still_cuts_a_kept_stream(contracts: ContractSet) -> None:
+    rules = rules_from_dict({"rules": [{"fault": "cut", "after": 2, "probability": 1.0}]})
+    relay = create_app(contracts, MockConfig(ttfe=0, interval=0))
+    ask = {**ASK, "stream": True}
+    faults = FaultMiddleware(relay, contracts, None)
+    with serve_in_thread(faults) as base:
+        for _ in range(3):  # kept by the second, answered from it by the third
+            assert _chunks(httpx.post(f"{base}/v1/chat/completions", json=ask, headers=AUTH))
+        assert relay.answers.hits == 1
+        faults.rules = rules
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.post(f"{base}/v1/chat/completions", json=ask, headers=AUTH)
+    assert relay.answers.hits == 2 and faults.applied[-1].outcome == "cut after 2 event(s)"
+
+
+def test_repeatable_stream_renderers_give_the_same_events_twice(contracts: ContractSet) -> None:
+    checked = 0
+    validators = Validators(contracts.components)
+    for op in contracts:
+        if op.stream is None or op.stream.render not in REPEATABLE_STREAM:
+            continue
+        bodies = [e.value for e in op.request.examples if isinstance(e.value, dict)] or [{}]
+        for example in (e for e in op.stream.examples if e.servable):
+            for body in bodies:
+                seen = set()
+                for now in (1_800_000_000, 1_800_000_500):
+                    ctx = RenderContext(
+                        op=op, body=body, example=example, validators=validators, now=now
+                    )
+                    events = STREAM_RENDERERS[op.stream.render](ctx)
+                    out = orjson.dumps([(e.name, e.data) for e in events]).decode()
+                    assert not ctx.after
+                    for minted in ctx.minted:
+                        out = out.replace(minted, f"<{minted[:-24]}>")
+                    seen.add(out.replace(str(now), "<now>"))
+                assert len(seen) == 1, (op.id, example.name)
+                checked += 1
+    assert checked >= 5
