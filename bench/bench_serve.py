@@ -552,14 +552,22 @@ def throughput(
         b2 = Server("bare", bare_cmd(work, "--workers", "2"), BOTH_CPUS, bare_env)
         with running(r2, b2):
             two = median_table([(r2, b2)], ["models", "chat"], args, scripts, "two workers")
-        print(f"{'scenario':<12} {'relaykit':>10} {'x1 worker':>10} {'bare':>10} {'x1 worker':>10}")
+        print(
+            f"{'scenario':<12} {'relaykit':>10} {'x1 worker':>10} {'bare':>10} {'x1 worker':>10}"
+            f"   {'CPU us/request, relaykit 2 vs 1 worker':>40}"
+        )
         for scenario in ("models", "chat"):
             a, b = two[("relaykit", scenario)], two[("bare", scenario)]
             a1, b1 = one[("relaykit", scenario)], one[("bare", scenario)]
             print(
                 f"{scenario:<12} {a.rps:>10.0f} {a.rps / a1.rps:>10.2f} "
                 f"{b.rps:>10.0f} {b.rps / b1.rps:>10.2f}"
+                f"   {a.cpu_us:>24.0f} vs {a1.cpu_us:.0f} ({a1.cpu_us / a.cpu_us:.2f})"
             )
+        print(
+            "(with two cores free for the server, throughput would scale by the CPU ratio times "
+            "two: the work per request, not the cores, is what this machine can measure)"
+        )
 
 
 def prism(args: argparse.Namespace, work: Path, cache_env: dict[str, str], scripts: Path) -> None:

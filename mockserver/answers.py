@@ -162,9 +162,9 @@ class AnswerCache:
         return head if head in self._heads else None
 
     @staticmethod
-    def key(scope: Scope, body: bytes) -> Key:
-        """What an answer can depend on, of this request."""
-        return (*_head(scope), body)
+    def key(scope: Scope, body: bytes, head: Key | None = None) -> Key:
+        """What an answer can depend on, of this request (``head``: its ``head`` if known)."""
+        return (*(head or _head(scope)), body)
 
     def get(self, key: Key) -> Kept | None:
         found = self._kept.get(key)

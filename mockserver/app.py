@@ -89,12 +89,11 @@ class MockRelay:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI entry point: HTTP requests and the lifespan (nothing to start or stop)."""
         if scope["type"] == "http":
-            key = None
-            if self.answers.head(scope) is not None:  # answers are kept for such requests
+            head = self.answers.head(scope)
+            if head is not None:  # answers are kept for such requests
                 raw = await read_small_body(scope, receive)
                 if raw is not None:  # a request small enough to have a kept answer
-                    key = self.answers.key(scope, raw)
-                    kept = self.answers.get(key)
+                    kept = self.answers.get(self.answers.key(scope, raw, head))
                     if kept is not None:
                         scope.setdefault("state", {})[STATE_KEY] = kept.resolution
                         await send_kept(kept, scope, receive, send)
