@@ -3,22 +3,23 @@ store when other processes answer for the same mock (``relaykit serve --workers 
 store), so that whichever process a client asks has every entry.
 
 Both take *records* (what an exchange left: mockserver/journal.py) and a ``build`` function
-that makes a record the entry a reader sees (secrets masked, the body summarised). The work
-is done when it must be: ``MemoryLog`` builds an entry when it is first read, so an entry
-pushed out by newer ones before anyone asked was never built (journaling a request under load
-costs a deque append); ``StoreLog`` builds entries when it writes them, and writes them in
-batches: one write (one SQLite transaction, one Redis script) for all the exchanges that ended
-within ``FLUSH_DELAY`` (one write per request cost ~170 µs, seven times the rest of a cheap
-request: bench/README.md).
+that makes a record the entry a reader sees (secrets masked, the body summarised). The work is
+done when someone reads, not when a request is answered (journaling a request under load costs
+a deque append; one store write per request cost ~170 µs, seven times the rest of a cheap
+request: bench/README.md). ``MemoryLog`` builds an entry when it is first read, so an entry
+pushed out by newer ones before anyone asked was never built. ``StoreLog`` keeps each
+process's last records in its memory too, and writes them to the store (built, in one batch:
+one SQLite transaction, one Redis script) when a reader, in any process, asks for them.
 
-Readers: ``entries`` gives the log as this process can see it now (its own queued records
-flushed first); ``settled`` first gives the other processes time to flush theirs (``SETTLE``),
-so an HTTP reader finds every exchange that ended before it asked. Entries come in the order
-the exchanges ended. Across processes, batches are written in the order they are flushed, not
-the order their exchanges ended, so ``StoreLog`` keeps each entry's end time beside it, keeps
-``2 * keep`` entries in the store, and gives the last ``keep`` by end time: a request answered
-by one worker just before another's is listed before it, and neither is trimmed in its place.
-Thread-safe: an embedded mock's server thread adds records while a test thread reads them.
+Readers: ``entries`` gives the log as this process can see it now (its own records written
+first); ``settled`` first asks the other processes for theirs and gives them ``SETTLE`` to
+write them, so an HTTP reader finds every exchange that ended before it asked. Entries come in
+the order the exchanges ended. Across processes, batches are written in the order they are
+flushed, not the order their exchanges ended, so ``StoreLog`` keeps each entry's end time
+beside it, keeps ``2 * keep`` entries in the store, and gives the last ``keep`` by end time: a
+request answered by one worker just before another's is listed before it, and neither is
+trimmed in its place. Thread-safe: an embedded mock's server thread adds records while a test
+thread reads them.
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ from typing import Any, Protocol
 
 from mockserver.state import LogEntry, StateStore
 
-FLUSH_DELAY = 0.005
-"""Seconds a record waits for others before ``StoreLog`` writes them."""
-BATCH = 256
-"""Records ``StoreLog`` writes at once without waiting for the timer."""
+POLL = 0.01
+"""Seconds between two looks at the want counter, by a process holding unwritten records."""
 SETTLE = 0.05
-"""Seconds a reader of a shared log waits for the other processes to flush: ten flush delays,
-so a process whose event loop is busy with other answers for a while still makes it."""
+"""Seconds a reader of a shared log waits for the other processes to write: five polls, so a
+process whose event loop is busy with other answers for a while still makes it."""
+WANT = "journal.want"
+"""The store kind of the counters readers bump (one per log name)."""
 
 Build = Callable[[Any], dict[str, Any]]
 """Makes a record the entry readers see."""
@@ -100,41 +101,43 @@ class MemoryLog:
 
 
 class StoreLog:
-    """The log ``name`` of a state store other processes write to too, fed in batches."""
+    """The log ``name`` of a state store other processes write to too. Each process keeps its
+    last ``keep`` records in memory and writes them (built) only when a reader asks: a reader
+    bumps the log's *want* counter in the store, and every process holding unwritten records
+    looks at the counter every ``POLL`` seconds and writes them in one batch when it moved."""
 
     def __init__(self, store: StateStore, name: str, keep: int, build: Build) -> None:
         self.store = store
         self.name = name
         self.keep = keep
         self.build = build
-        self._pending: list[Any] = []
-        self._pending_lock = threading.Lock()  # held for a list operation, never for a write
+        self._unwritten: deque[tuple[float, Any]] = deque(maxlen=keep)
+        """(end time, record): older ones than this process's last ``keep`` cannot be among
+        the log's last ``keep``."""
         self._write_lock = threading.Lock()  # one batch written at a time, in the order taken
-        self._timer: asyncio.AbstractEventLoop | None = None
-        """The loop a flush timer is due on."""
+        self._polling: asyncio.AbstractEventLoop | None = None
+        """The loop a poll of the want counter is due on."""
+        self._wanted: Any = None
+        """The want counter when this process last looked."""
 
     def add(self, record: Any) -> None:
+        self._unwritten.append((time.time(), record))  # deque.append: atomic
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:  # no event loop here (a direct call): written at once
             loop = None
-        with self._pending_lock:
-            self._pending.append((time.time(), record))
-            full = loop is None or len(self._pending) >= BATCH
-            # a timer is due on this loop already (one on a loop since stopped never fires)
-            start_timer = not full and self._timer is not loop
-            if start_timer:
-                self._timer = loop
-        if full:
+        if loop is None:
             self.flush()
-        elif start_timer and loop is not None:
-            loop.call_later(FLUSH_DELAY, self._on_timer)
+        elif self._polling is not loop:  # none due on this loop (one on a stopped loop never runs)
+            self._polling = loop
+            loop.call_later(POLL, self._poll)
 
     def flush(self) -> None:
-        """Write every queued record now."""
+        """Write this process's unwritten records now, in one batch."""
         with self._write_lock:
-            with self._pending_lock:
-                batch, self._pending = self._pending, []
+            batch = []
+            while self._unwritten:
+                batch.append(self._unwritten.popleft())
             if batch:
                 rows = [[ended, self.build(record)] for ended, record in batch]
                 self.store.extend(self.name, rows, 2 * self.keep)
@@ -162,10 +165,18 @@ class StoreLog:
         self.clear()
 
     async def _settle(self) -> None:
+        """Ask every process for its records and give them time to write them."""
         self.flush()
+        self.store.update(WANT, self.name, lambda n: (n if isinstance(n, int) else 0) + 1)
         await asyncio.sleep(SETTLE)
 
-    def _on_timer(self) -> None:
-        with self._pending_lock:
-            self._timer = None
-        self.flush()
+    def _poll(self) -> None:
+        wanted = self.store.get(WANT, self.name)
+        if wanted != self._wanted:
+            self._wanted = wanted
+            self.flush()
+        loop = self._polling
+        if self._unwritten and loop is not None and not loop.is_closed():
+            loop.call_later(POLL, self._poll)
+        else:
+            self._polling = None

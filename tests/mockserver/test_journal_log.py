@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from mockserver.journal_log import BATCH, MemoryLog, StoreLog
+from mockserver.journal_log import POLL, MemoryLog, StoreLog
 from mockserver.state import StateStore
 from mockserver.state.sqlite import SqliteStore
 
@@ -45,27 +45,37 @@ def test_memory_builds_an_entry_only_when_it_is_read() -> None:
     assert [e.seq for e in log.entries()] == [11]  # sequence numbers are never reused
 
 
-def test_a_store_log_writes_what_ends_together_in_one_batch(tmp_path: Path) -> None:
+def test_a_store_log_writes_only_when_a_reader_asks_in_one_batch(tmp_path: Path) -> None:
     store = Counting(str(tmp_path))
     log = StoreLog(store, "journal", 5, _build([]))
 
     async def burst() -> list[Any]:
         for n in range(40):
             log.add(n)
-        assert store.writes == 0  # waiting for the flush timer
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(5 * POLL)
+        assert store.writes == 0  # nobody asked: nothing written
         return log.entries()
-
-    async def full_batch() -> None:
-        for n in range(BATCH):
-            log.add(n)
-        assert store.writes == 2  # a full batch does not wait for the timer
 
     entries = asyncio.run(burst())
     assert store.writes == 1 and [e.value["n"] for e in entries] == [35, 36, 37, 38, 39]
-    asyncio.run(full_batch())
     log.add("no event loop here")  # written at once
-    assert store.writes == 3
+    assert store.writes == 2
+
+
+def test_a_reader_in_another_process_gets_what_this_one_answered(tmp_path: Path) -> None:
+    """Two logs on one store stand for two worker processes."""
+    store = Counting(str(tmp_path))
+    worker, reader = (StoreLog(store, "journal", 10, _build([])) for _ in range(2))
+
+    async def ask() -> list[Any]:
+        for n in range(3):
+            worker.add(n)
+        await asyncio.sleep(3 * POLL)  # the worker looks at the want counter meanwhile
+        assert store.writes == 0
+        return await reader.settled()  # bumps the counter, waits SETTLE
+
+    assert [e.value["n"] for e in asyncio.run(ask())] == [0, 1, 2]
+    assert store.writes == 1
 
 
 def test_a_shared_log_lists_entries_by_end_time_whichever_process_wrote_first(
