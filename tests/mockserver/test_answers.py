@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -197,36 +197,63 @@ def test_an_answer_is_wanted_the_second_time_its_request_comes() -> None:
     assert cache.wanted(key) is False  # kept already
 
 
-def test_repeatable_renderers_answer_each_example_the_same_way_twice(
-    contracts: ContractSet,
-) -> None:
-    """What REPEATABLE_JSON promises: apart from minted ids and the clock, a function of the
-    request."""
-    checked = 0
+Renders = Callable[[RenderContext], bytes]
+
+
+def _answer_as_bytes(name: str) -> Renders:
+    return lambda ctx: orjson.dumps(JSON_RENDERERS[name](ctx))
+
+
+def _events_as_bytes(name: str) -> Renders:
+    return lambda ctx: orjson.dumps([(e.name, e.data) for e in STREAM_RENDERERS[name](ctx)])
+
+
+def _renderings(contracts: ContractSet, stream: bool) -> Iterator[tuple[str, list[str | None]]]:
+    """Each example of each repeatable operation rendered at two times, with the minted ids
+    and the time written as placeholders (None: an answer with a clock-derived time, which is
+    never kept)."""
     validators = Validators(contracts.components)
     for op in contracts:
-        if op.response.render not in REPEATABLE_JSON:
-            continue
+        if stream:
+            if op.stream is None or op.stream.render not in REPEATABLE_STREAM:
+                continue
+            examples, render = op.stream.examples, _events_as_bytes(op.stream.render)
+        else:
+            if op.response.render not in REPEATABLE_JSON:
+                continue
+            examples, render = op.response.examples, _answer_as_bytes(op.response.render)
         bodies = [e.value for e in op.request.examples if isinstance(e.value, dict)] or [{}]
-        for example in (e for e in op.response.examples if e.servable):
+        for example in (e for e in examples if e.servable):
             for body in bodies:
-                seen = set()
+                outs: list[str | None] = []
                 for now in (1_800_000_000, 1_800_000_500):
                     ctx = RenderContext(
                         op=op, body=body, example=example, validators=validators, now=now
                     )
-                    data = orjson.dumps(JSON_RENDERERS[op.response.render](ctx))
-                    assert not ctx.after
+                    data = render(ctx)
+                    assert not ctx.after, op.id
                     if Template.of(data, ctx.minted, now) is None:
-                        break  # a time derived from the clock: such an answer is never kept
+                        outs.append(None)
+                        continue
                     out = data.decode()
                     for minted in ctx.minted:
                         out = out.replace(minted, f"<{minted[:-24]}>")
-                    seen.add(out.replace(str(now), "<now>"))
-                else:
-                    assert len(seen) == 1, (op.id, example.name)
-                    checked += 1
-    assert checked >= 20
+                    outs.append(out.replace(str(now), "<now>"))
+                yield f"{op.id} {example.name}", outs
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_repeatable_renderers_answer_each_example_the_same_way_twice(
+    contracts: ContractSet, stream: bool
+) -> None:
+    """What REPEATABLE_JSON and REPEATABLE_STREAM promise: apart from minted ids and the clock,
+    a function of the request."""
+    checked = 0
+    for name, outs in _renderings(contracts, stream):
+        if None not in outs:
+            assert outs[0] == outs[1], name
+            checked += 1
+    assert checked >= (5 if stream else 20)
 
 
 def _chunks(r: httpx.Response) -> list[dict[str, Any]]:
@@ -277,28 +304,3 @@ def test_a_fault_rule_still_cuts_a_kept_stream(contracts: ContractSet) -> None:
         with pytest.raises(httpx.RemoteProtocolError):
             httpx.post(f"{base}/v1/chat/completions", json=ask, headers=AUTH)
     assert relay.answers.hits == 2 and faults.applied[-1].outcome == "cut after 2 event(s)"
-
-
-def test_repeatable_stream_renderers_give_the_same_events_twice(contracts: ContractSet) -> None:
-    checked = 0
-    validators = Validators(contracts.components)
-    for op in contracts:
-        if op.stream is None or op.stream.render not in REPEATABLE_STREAM:
-            continue
-        bodies = [e.value for e in op.request.examples if isinstance(e.value, dict)] or [{}]
-        for example in (e for e in op.stream.examples if e.servable):
-            for body in bodies:
-                seen = set()
-                for now in (1_800_000_000, 1_800_000_500):
-                    ctx = RenderContext(
-                        op=op, body=body, example=example, validators=validators, now=now
-                    )
-                    events = STREAM_RENDERERS[op.stream.render](ctx)
-                    out = orjson.dumps([(e.name, e.data) for e in events]).decode()
-                    assert not ctx.after
-                    for minted in ctx.minted:
-                        out = out.replace(minted, f"<{minted[:-24]}>")
-                    seen.add(out.replace(str(now), "<now>"))
-                assert len(seen) == 1, (op.id, example.name)
-                checked += 1
-    assert checked >= 5
