@@ -304,3 +304,4 @@ def test_a_fault_rule_still_cuts_a_kept_stream(contracts: ContractSet) -> None:
         with pytest.raises(httpx.RemoteProtocolError):
             httpx.post(f"{base}/v1/chat/completions", json=ask, headers=AUTH)
     assert relay.answers.hits == 2 and faults.applied[-1].outcome == "cut after 2 event(s)"
+
