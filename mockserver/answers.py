@@ -58,6 +58,8 @@ _DERIVED_TIME_SPAN = 10**7
 """A number within this many seconds after the answer's clock is taken for a derived time."""
 
 Key = tuple[Any, ...]
+_HEAD_KEY = "relaykit.answer_head"
+"""Where ``AnswerCache.head`` leaves a request's head in the ASGI scope state."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,12 +161,13 @@ class AnswerCache:
         is kept for it. A request is read ahead of the app only then (a refused request keeps
         its body unread, as the journal says: no answer is kept for its key headers)."""
         head = _head(scope)
+        scope.setdefault("state", {})[_HEAD_KEY] = head  # for ``key``, once the body is read
         return head if head in self._heads else None
 
     @staticmethod
     def key(scope: Scope, body: bytes, head: Key | None = None) -> Key:
         """What an answer can depend on, of this request (``head``: its ``head`` if known)."""
-        return (*(head or _head(scope)), body)
+        return (*(head or scope.get("state", {}).get(_HEAD_KEY) or _head(scope)), body)
 
     def get(self, key: Key) -> Kept | None:
         found = self._kept.get(key)

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message
 
 from contracts.model import Operation
@@ -20,18 +20,25 @@ class BodyError(MockError):
 
 
 async def read_raw(request: Request, limit: int) -> bytes:
-    """The whole body, refusing more than ``limit`` bytes before reading them all."""
+    """The whole body, refusing more than ``limit`` bytes before reading them all (straight
+    from the ASGI channel: Starlette's ``Request.stream`` costs an async generator a request)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise BodyError(413, f"Request body of {declared} bytes exceeds the {limit}-byte limit.")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    receive = request.receive
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise BodyError(413, f"Request body exceeds the {limit}-byte limit.")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def read_body(

@@ -6,6 +6,7 @@ tokenizers differ; the mock only needs to be self-consistent.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -18,8 +19,16 @@ _TOKEN = re.compile(
 
 
 def count(text: str | None) -> int:
-    """How many tokens the text has."""
-    return len(_TOKEN.findall(text)) if text else 0
+    """How many tokens the text has (short texts, an example's answer counted on every
+    request, are remembered)."""
+    if not text:
+        return 0
+    return _count_short(text) if len(text) <= 256 else len(_TOKEN.findall(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _count_short(text: str) -> int:
+    return len(_TOKEN.findall(text))
 
 
 def truncate(text: str, limit: int) -> str:
