@@ -6,10 +6,10 @@ Only operations whose renderer is *repeatable* (render/__init__.py ``REPEATABLE_
 ``REPEATABLE_STREAM``: the answer is a function of the request, apart from the ids it mints
 with ``ctx.fresh_id`` and the clock it reads as ``ctx.now``) are kept, and only successful
 answers: JSON bodies, and streams (their frames, paced as they were; a fault rule or header
-still shapes them, the fault injector being outside). The key is
-everything the answer can depend on: method, path, query, body, and the headers the mock reads
-(the key headers, Prefer, Accept, Content-Type, Host) with the scheme and root path (the base
-URL of served files). Keys are held in this process's memory only, as the request itself was,
+still shapes them, the fault injector being outside). The key is everything the answer can
+depend on: method, path, query, body, and the headers the mock reads (the key headers,
+Prefer, Accept, Content-Type, Host) with the scheme, server and root path (the base URL of
+served files). Keys are held in this process's memory only, as the request itself was,
 and never written anywhere.
 
 A kept answer is a *template*: its bytes cut where each minted id and each ``created`` time
@@ -37,6 +37,7 @@ from starlette.types import Receive, Scope, Send
 
 from contracts.wire.auth import KEY_HEADERS, SECRET_HEADERS
 from mockserver import ids
+from mockserver.bodies import read_all
 from mockserver.streaming import Steady, frames_out, shaper_of
 
 MAX_BODY = 64 * 1024
@@ -231,14 +232,7 @@ async def read_small_body(scope: Scope, receive: Receive) -> bytes | None:
         return b"" if scope["method"] in ("GET", "HEAD", "DELETE") else None
     if length > MAX_BODY:
         return None
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    return await read_all(receive)
 
 
 async def send_kept(kept: Kept, scope: Scope, receive: Receive, send: Send) -> None:

@@ -203,7 +203,7 @@ class MockRelay:
                 assert op.stream is not None
                 try:
                     events = STREAM_RENDERERS[op.stream.render](ctx)
-                    return self._stream(op, events, prefs, headers, request, raw, ctx)
+                    return self._stream(op, events, prefs, headers, request, raw, ctx, resolution)
                 except NotStreamed:  # the provider ignores the stream flag for this request
                     ctx.example = self._example(op, prefs, stream=False)
             payload = JSON_RENDERERS[op.response.render](ctx)
@@ -255,20 +255,38 @@ class MockRelay:
             media_type=op.response.content_type,
             headers=headers,
         )
-        if after or op.response.render not in REPEATABLE_JSON:
-            return response
-        if len(content) > MAX_BODY or len(raw) > MAX_BODY:
-            return response
+        if not after and op.response.render in REPEATABLE_JSON:
+            self._keep(request, raw, response, content, minted, now, resolution)
+        return response
+
+    def _keep(
+        self,
+        request: Request,
+        raw: bytes,
+        response: Response,
+        data: bytes,
+        minted: list[str],
+        now: int,
+        resolution: Resolution,
+        frames: list[bytes] | None = None,
+        pacing: tuple[float, float] = (0.0, 0.0),
+    ) -> None:
+        """Keep a repeatable operation's answer (``data``: the body, or the stream's
+        ``frames`` joined) for the same request, the second time it comes
+        (mockserver/answers.py)."""
+        if len(data) > MAX_BODY or len(raw) > MAX_BODY:
+            return
         key = AnswerCache.key(request.scope, raw)
         if not self.answers.wanted(key):
-            return response
-        template = Template.of(content, minted, now)
-        if template is not None:
-            drop = (b"x-request-id", b"content-length")
-            kept_headers = tuple((k, v) for k, v in response.raw_headers if k not in drop)
-            kept = Kept(response.status_code, kept_headers, template, resolution)
-            self.answers.keep(key, kept)
-        return response
+            return
+        template = Template.of(data, minted, now)
+        if template is None:
+            return
+        drop = (b"x-request-id", b"content-length")
+        headers = tuple((k, v) for k, v in response.raw_headers if k not in drop)
+        lengths = tuple(len(frame) for frame in frames or ())
+        kept = Kept(response.status_code, headers, template, resolution, lengths, pacing)
+        self.answers.keep(key, kept)
 
     def _base_url(self, request: Request) -> str:
         """``str(request.base_url)``, kept by what it is made of (scheme, server, Host, root
@@ -353,6 +371,7 @@ class MockRelay:
         request: Request,
         raw: bytes,
         ctx: RenderContext,
+        resolution: Resolution,
     ) -> Response:
         """The events as a paced SSE stream, kept for the same request when its operation is
         repeatable (mockserver/answers.py)."""
@@ -367,26 +386,20 @@ class MockRelay:
             media_type=sse.MEDIA_TYPE,
             headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-        if op.stream.render not in REPEATABLE_STREAM or ctx.after or len(raw) > MAX_BODY:
-            return response
-        key = AnswerCache.key(request.scope, raw)
-        joined = b"".join(frames)
-        if len(joined) > MAX_BODY or not self.answers.wanted(key):
-            return response
-        template = Template.of(joined, ctx.minted, ctx.now)
-        if template is not None:
-            kept_headers = tuple((k, v) for k, v in response.raw_headers if k != b"x-request-id")
-            lengths = tuple(len(frame) for frame in frames)
-            resolution = self._resolution(request)
-            kept = Kept(200, kept_headers, template, resolution, lengths, (ttfe, interval))
-            self.answers.keep(key, kept)
+        if op.stream.render in REPEATABLE_STREAM and not ctx.after:
+            joined = b"".join(frames)
+            self._keep(
+                request,
+                raw,
+                response,
+                joined,
+                ctx.minted,
+                ctx.now,
+                resolution,
+                frames=frames,
+                pacing=(ttfe, interval),
+            )
         return response
-
-    @staticmethod
-    def _resolution(request: Request) -> Resolution | None:
-        state = request.scope.get("state") or {}
-        found: Resolution | None = state.get(STATE_KEY)
-        return found
 
 
 def _json(payload: Any) -> Response:

@@ -31,8 +31,8 @@ class MockConfig:
     """Exchanges the request journal keeps (``GET /_relaykit/requests``); 0 turns it off."""
     workers: int = 1
     """Worker processes serving this mock, each with this config (`relaykit serve --workers`):
-    with more than one, a journal reader waits for the others' batches
-    (mockserver/journal_writer.py)."""
+    with more than one, the journal is kept in the state store, where a reader asks every
+    worker for its entries (mockserver/journal_log.py)."""
     task_speed: float = 1.0
     """How fast async tasks move along their timelines (2.0: twice as fast)."""
     bare_paths: bool = True

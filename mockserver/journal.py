@@ -46,7 +46,6 @@ from mockserver.state import LogEntry, StateStore
 
 JOURNAL_PATH = "/_relaykit/requests"
 LOG_NAME = "journal"
-DEFAULT_KEEP = 1000
 MAX_HEADERS = 64
 HEADER_CAP = 2048
 """Characters of one header value kept."""
@@ -150,7 +149,7 @@ class JournalMiddleware:
 
     def _flushing_at_shutdown(self, send: Send) -> Send:
         async def flushing(message: Message) -> None:
-            if message["type"].startswith("lifespan.shutdown.") and isinstance(self.log, StoreLog):
+            if message["type"].startswith("lifespan.shutdown."):
                 self.log.flush()
             await send(message)
 

@@ -54,6 +54,10 @@ class JournalLog(Protocol):
     def add(self, record: Any) -> None:
         """Keep the record of one exchange."""
 
+    def flush(self) -> None:
+        """Write what this process keeps to where other processes read it (nothing to do
+        for a log no other process reads)."""
+
     def entries(self) -> list[LogEntry]:
         """The kept entries, oldest first, as this process sees them now."""
 
@@ -79,6 +83,9 @@ class MemoryLog:
 
     def add(self, record: Any) -> None:
         self._kept.append([next(self._seq), record, None])  # deque.append: atomic
+
+    def flush(self) -> None:
+        return None
 
     def entries(self) -> list[LogEntry]:
         with self._lock:
